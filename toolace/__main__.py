@@ -1,0 +1,3 @@
+from toolace.cli import main
+
+main()

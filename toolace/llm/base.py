@@ -1,0 +1,189 @@
+"""The small protocol every LLM backend implements, and the structured-reply loop they share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
+from typing import Any, Protocol, runtime_checkable
+
+import orjson
+from jsonschema import Draft202012Validator
+
+Messages = list[dict[str, Any]]
+
+
+@dataclass
+class Usage:
+    """Token and request counters; instances add up (``a + b``) across calls and workers."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    requests: int = 0
+    retries: int = 0  # transport-level retries (5xx, timeouts, refused connections)
+    reasks: int = 0  # structured replies asked again (cut off, not JSON, schema broken)
+    failures: dict[str, int] = field(default_factory=dict)
+
+    def __add__(self, other: "Usage") -> "Usage":
+        out = Usage()
+        out.add(self)
+        out.add(other)
+        return out
+
+    def add(self, other: "Usage") -> None:
+        for f in fields(self):
+            if f.name == "failures":
+                for reason, n in other.failures.items():
+                    self.failures[reason] = self.failures.get(reason, 0) + n
+            else:
+                setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    def fail(self, reason: str) -> None:
+        self.failures[reason] = self.failures.get(reason, 0) + 1
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass
+class ChatResult:
+    """One finished chat request: the text, the parsed object (structured replies), and costs."""
+
+    text: str
+    parsed: Any = None
+    finish_reason: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    model: str | None = None
+    attempts: int = 1
+
+
+@runtime_checkable
+class LLMClient(Protocol):
+    """What stages need from a model: one async chat call, optionally constrained to a schema."""
+
+    model: str
+    usage: Usage
+
+    async def chat(
+        self,
+        messages: Messages,
+        *,
+        schema: dict[str, Any] | None = None,
+        schema_name: str = "reply",
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        seed: int | None = None,
+    ) -> ChatResult: ...
+
+
+@lru_cache(maxsize=4096)
+def _validator(schema_bytes: bytes) -> Draft202012Validator:
+    return Draft202012Validator(orjson.loads(schema_bytes))
+
+
+def validator_for(schema: dict[str, Any]) -> Draft202012Validator:
+    """A compiled validator for a schema, cached by its canonical bytes."""
+    return _validator(orjson.dumps(schema, option=orjson.OPT_SORT_KEYS))
+
+
+def parse_structured(text: str, schema: dict[str, Any]) -> tuple[Any, str | None]:
+    """Parse a structured reply: ``(object, None)`` or ``(None, why it is unusable)``."""
+    try:
+        obj = orjson.loads(text)
+    except orjson.JSONDecodeError as e:
+        return None, f"not valid JSON ({e})"
+    error = next(iter(validator_for(schema).iter_errors(obj)), None)
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+        return None, f"breaks the schema at {where}: {error.message}"
+    return obj, None
+
+
+def reask_messages(messages: Messages, text: str, problem: str) -> Messages:
+    """A *new* message list asking again after an unusable structured reply."""
+    return [
+        *messages,
+        {"role": "assistant", "content": text[:2000]},
+        {
+            "role": "user",
+            "content": f"Your reply was unusable: {problem}. Reply again with only one JSON object "
+            "that matches the required schema, and keep it short.",
+        },
+    ]
+
+
+class BaseLLM:
+    """Shared structured-output loop over a backend's single ``_complete`` call.
+
+    A reply cut by ``max_tokens``, not JSON, or breaking the schema is asked again with the problem
+    on a new message list, at most ``max_attempts`` times; then ``StructuredOutputError`` carries
+    the attempts, the last raw text and the usage spent.
+    """
+
+    model: str
+    max_attempts: int = 3
+
+    def __init__(self) -> None:
+        self.usage = Usage()
+
+    async def _complete(
+        self,
+        messages: Messages,
+        *,
+        schema: dict[str, Any] | None,
+        schema_name: str,
+        temperature: float | None,
+        max_tokens: int | None,
+        seed: int | None,
+    ) -> tuple[str, str | None, Usage]:
+        raise NotImplementedError
+
+    async def chat(
+        self,
+        messages: Messages,
+        *,
+        schema: dict[str, Any] | None = None,
+        schema_name: str = "reply",
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        seed: int | None = None,
+    ) -> ChatResult:
+        from toolace.errors import StructuredOutputError
+
+        spent = Usage()
+        asked = messages
+        text, problem, reason = "", "", ""
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                text, finish, usage = await self._complete(
+                    asked, schema=schema, schema_name=schema_name, temperature=temperature,
+                    max_tokens=max_tokens, seed=seed,
+                )
+            except BaseException:
+                self.usage.add(spent)
+                raise
+            spent.add(usage)
+            if schema is None:
+                self.usage.add(spent)
+                return ChatResult(text, None, finish, spent, self.model, attempt)
+            if finish == "length":
+                reason, problem = "truncated", "it was cut off at the token limit before the JSON ended"
+            else:
+                obj, problem = parse_structured(text, schema)
+                if problem is None:
+                    self.usage.add(spent)
+                    return ChatResult(text, obj, finish, spent, self.model, attempt)
+                reason = "invalid_json" if problem.startswith("not valid JSON") else "schema_violation"
+            spent.fail(reason)
+            if attempt < self.max_attempts:
+                spent.reasks += 1
+                asked = reask_messages(messages, text, problem)
+        self.usage.add(spent)
+        raise StructuredOutputError(
+            f"no valid structured reply after {self.max_attempts} attempts: {problem}",
+            attempts=self.max_attempts, last_text=text, usage=spent, reason=reason,
+        )

@@ -1,0 +1,76 @@
+"""A scripted fake LLM for tests and benchmarks: enqueue replies, then assert on what was sent."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from toolace.llm.base import BaseLLM, Messages, Usage
+
+
+@dataclass
+class Reply:
+    """One scripted reply: text (or an object sent as JSON) and how the engine says it ended."""
+
+    content: Any
+    finish_reason: str = "stop"
+
+
+@dataclass
+class Request:
+    """What the code under test sent."""
+
+    messages: Messages
+    schema: dict[str, Any] | None
+    schema_name: str
+    temperature: float | None
+    max_tokens: int | None
+    seed: int | None
+
+
+Responder = Callable[[Request], Any]
+
+
+class ScriptedLLM(BaseLLM):
+    """Replies from a queue, else from a responder function; every request is recorded.
+
+    A queued item may be a string, an object (sent as its JSON), a ``Reply``, an exception (raised
+    as if the transport failed), or a callable taking the ``Request``.
+    """
+
+    def __init__(self, replies: list[Any] | None = None, *, responder: Responder | None = None,
+                 model: str = "scripted", record: bool = True):
+        super().__init__()
+        self.model = model
+        self.queue: deque[Any] = deque(replies or [])
+        self.responder = responder
+        self.requests: list[Request] = []
+        self.record = record
+
+    def enqueue(self, *replies: Any) -> "ScriptedLLM":
+        self.queue.extend(replies)
+        return self
+
+    async def _complete(self, messages, *, schema, schema_name, temperature, max_tokens, seed):
+        request = Request(list(messages), schema, schema_name, temperature, max_tokens, seed)
+        if self.record:
+            self.requests.append(request)
+        if self.queue:
+            item = self.queue.popleft()
+        elif self.responder is not None:
+            item = self.responder
+        else:
+            raise AssertionError(f"ScriptedLLM has no reply left for request #{len(self.requests)}")
+        if callable(item) and not isinstance(item, Reply):
+            item = item(request)
+        if isinstance(item, BaseException):
+            raise item
+        reply = item if isinstance(item, Reply) else Reply(item)
+        text = reply.content if isinstance(reply.content, str) else orjson.dumps(reply.content).decode()
+        prompt = sum(len(str(m.get("content") or "")) for m in messages) // 4
+        usage = Usage(prompt_tokens=prompt, completion_tokens=max(1, len(text) // 4), requests=1)
+        return text, reply.finish_reason, usage

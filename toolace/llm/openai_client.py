@@ -1,0 +1,138 @@
+"""The LLM client for any OpenAI-compatible server (vLLM above all): the only module importing openai.
+
+Every wire detail of the engine lives here: ``response_format`` json_schema for structured replies
+(vLLM silently ignores the old ``guided_json``), cached-token accounting, transport retries with
+exponential backoff, and spreading requests over several endpoints by least outstanding requests.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import openai
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from toolace.errors import EngineError
+from toolace.llm.base import BaseLLM, Messages, Usage
+
+# Failures worth another try: the engine may be busy, restarting or briefly unreachable.
+_RETRYABLE = (
+    openai.APIConnectionError,  # includes APITimeoutError: refused, dropped, hung past the timeout
+    openai.InternalServerError,  # 5xx
+    openai.RateLimitError,
+    openai.APIResponseValidationError,  # a 200 whose body is not the expected JSON
+    json.JSONDecodeError,
+)
+
+
+def failure_reason(error: BaseException) -> str:
+    """A short stable name for a transport failure, for the run summary."""
+    if isinstance(error, openai.APITimeoutError):
+        return "timeout"
+    if isinstance(error, openai.APIConnectionError):
+        return "connection"
+    if isinstance(error, openai.APIStatusError):
+        return f"http_{error.status_code}"
+    if isinstance(error, (openai.APIResponseValidationError, json.JSONDecodeError)):
+        return "bad_response"
+    return type(error).__name__
+
+
+class _Endpoint:
+    def __init__(self, base_url: str, api_key: str, timeout: float):
+        self.base_url = base_url
+        self.client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0)
+        self.outstanding = 0
+
+
+class OpenAIClient(BaseLLM):
+    """Chat over one or several OpenAI-compatible endpoints serving the same model."""
+
+    def __init__(
+        self,
+        base_urls: str | list[str],
+        model: str,
+        *,
+        api_key: str = "EMPTY",
+        timeout: float = 300.0,
+        transport_attempts: int = 4,
+        max_attempts: int = 3,
+        backoff_initial: float = 0.5,
+        backoff_max: float = 8.0,
+        extra_body: dict[str, Any] | None = None,
+    ):
+        super().__init__()
+        urls = [base_urls] if isinstance(base_urls, str) else list(base_urls)
+        if not urls:
+            raise ValueError("at least one base URL is needed")
+        self.endpoints = [_Endpoint(u.rstrip("/"), api_key, timeout) for u in urls]
+        self.model = model
+        self.max_attempts = max_attempts
+        self.transport_attempts = transport_attempts
+        self.backoff = wait_exponential_jitter(multiplier=backoff_initial, max=backoff_max)
+        self.extra_body = extra_body or {}
+
+    def _pick(self) -> _Endpoint:
+        return min(self.endpoints, key=lambda e: e.outstanding)
+
+    async def _complete(self, messages, *, schema, schema_name, temperature, max_tokens, seed):
+        kwargs: dict[str, Any] = {"model": self.model, "messages": messages}
+        if schema is not None:
+            kwargs["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": schema_name, "schema": schema, "strict": True},
+            }
+        if temperature is not None:
+            kwargs["temperature"] = temperature
+        if max_tokens is not None:
+            kwargs["max_tokens"] = max_tokens
+        if seed is not None:
+            kwargs["seed"] = seed
+        if self.extra_body:
+            kwargs["extra_body"] = self.extra_body
+
+        usage = Usage()
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(lambda e: isinstance(e, _RETRYABLE)),
+            stop=stop_after_attempt(self.transport_attempts),
+            wait=self.backoff,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    if attempt.retry_state.attempt_number > 1:
+                        usage.retries += 1
+                    endpoint = self._pick()
+                    endpoint.outstanding += 1
+                    try:
+                        response = await endpoint.client.chat.completions.create(**kwargs)
+                    except _RETRYABLE as e:
+                        usage.fail(failure_reason(e))
+                        raise
+                    finally:
+                        endpoint.outstanding -= 1
+        except _RETRYABLE as e:
+            self.usage.add(usage)
+            raise EngineError(
+                f"engine at {endpoint.base_url} failed after {self.transport_attempts} attempts "
+                f"({failure_reason(e)}): {str(e).splitlines()[0] if str(e) else type(e).__name__}"
+            ) from e
+        except openai.APIStatusError as e:
+            usage.fail(failure_reason(e))
+            self.usage.add(usage)
+            raise EngineError(f"engine at {endpoint.base_url} refused the request: {e.message}") from e
+
+        if not response.choices:
+            usage.fail("bad_response")
+            self.usage.add(usage)
+            raise EngineError(f"engine at {endpoint.base_url} returned no choices")
+        choice = response.choices[0]
+        usage.requests += 1
+        if response.usage is not None:
+            usage.prompt_tokens += response.usage.prompt_tokens or 0
+            usage.completion_tokens += response.usage.completion_tokens or 0
+            details = getattr(response.usage, "prompt_tokens_details", None)
+            usage.cached_tokens += (getattr(details, "cached_tokens", None) or 0) if details else 0
+        return choice.message.content or "", choice.finish_reason, usage
