@@ -1,0 +1,71 @@
+import itertools
+
+import pytest
+
+from toolace.errors import EngineError
+from toolace.jsonl import read_jsonl
+from toolace.runner import Job, Outcome, parse_shard, run_jobs, shard_of
+
+
+def endless():
+    return (Job(f"j{i}", i) for i in itertools.count())
+
+
+async def keep_even(job):
+    if job.payload % 2:
+        return Outcome(rejected={"id": job.id, "reason": "odd"}, reason="odd")
+    return Outcome(kept={"id": job.id, "n": job.payload}, counters={"even": 1})
+
+
+async def test_target_mode_keeps_exactly_n_replacing_rejections(tmp_path):
+    out, rej = tmp_path / "out.jsonl", tmp_path / "rej.jsonl"
+    stats = await run_jobs(endless(), keep_even, out=out, rejected=rej, workers=4, target=10)
+    kept = list(read_jsonl(out))
+    assert len(kept) == 10 and stats.kept == 10
+    assert stats.reasons["odd"] == stats.rejected == len(list(read_jsonl(rej)))
+    assert stats.counters["even"] == 10
+    # Resume with a larger target continues without duplicates.
+    stats2 = await run_jobs(endless(), keep_even, out=out, rejected=rej, workers=4, target=15)
+    ids = [r["id"] for r in read_jsonl(out)]
+    assert len(ids) == 15 == len(set(ids)) and stats2.skipped == 10
+
+
+async def test_finite_mode_processes_each_job_once_and_resumes(tmp_path):
+    out, rej = tmp_path / "out.jsonl", tmp_path / "rej.jsonl"
+    jobs = [Job(f"j{i}", i) for i in range(20)]
+    await run_jobs(jobs[:7], keep_even, out=out, rejected=rej, workers=3)
+    stats = await run_jobs(jobs, keep_even, out=out, rejected=rej, workers=3)
+    assert stats.skipped == 7 and stats.kept + stats.rejected == 13
+    assert sorted(r["n"] for r in read_jsonl(out)) == list(range(0, 20, 2))
+
+
+async def test_engine_failure_of_one_job_does_not_stop_the_run(tmp_path):
+    async def flaky(job):
+        if job.payload == 3:
+            raise EngineError("boom")
+        return Outcome(kept={"id": job.id})
+    stats = await run_jobs([Job(f"j{i}", i) for i in range(6)], flaky, out=tmp_path / "o.jsonl",
+                           rejected=tmp_path / "r.jsonl", workers=2)
+    assert stats.kept == 5 and stats.reasons == {"engine_error": 1}
+    assert list(read_jsonl(tmp_path / "r.jsonl")) == [{"id": "j3", "reason": "engine_error", "error": "boom"}]
+
+
+async def test_dead_engine_fails_fast(tmp_path):
+    async def dead(job):
+        raise EngineError("connection refused")
+    with pytest.raises(EngineError, match="in a row failed"):
+        await run_jobs(endless(), dead, out=tmp_path / "o.jsonl", workers=2, target=5, fail_fast_after=5)
+
+
+async def test_shards_partition_jobs(tmp_path):
+    jobs = [Job(f"j{i}", i * 2) for i in range(50)]
+    seen = []
+    for index in range(3):
+        out = tmp_path / f"s{index}.jsonl"
+        await run_jobs(jobs, keep_even, out=out, workers=3, shard=(index, 3))
+        seen += [r["id"] for r in read_jsonl(out)]
+    assert sorted(seen) == sorted(j.id for j in jobs)
+    assert {shard_of("j1", 3)} <= {0, 1, 2}
+    assert parse_shard("1/4") == (1, 4)
+    with pytest.raises(Exception, match="need 0 <= I < N"):
+        parse_shard("4/4")

@@ -1,0 +1,253 @@
+"""The one runner every stage uses: concurrency, resume, progress, counters and file writing.
+
+A stage is a function ``async (job) -> Outcome`` that processes one job. The runner keeps
+``workers`` jobs in flight, writes kept records to the output file and rejected ones (with their
+reasons) to the rejected file, both append-only, and skips jobs whose id is already in either
+file, so re-running the same command after a kill resumes where it stopped.
+
+With a ``target``, jobs are drawn from an endless, deterministic job stream until exactly
+``target`` records are kept (rejected jobs are replaced); without one, every job is processed once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from toolace.errors import EngineError, InputError, StructuredOutputError
+from toolace.jsonl import JsonlWriter, iter_jsonl
+from toolace.llm.base import Usage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Job:
+    """One unit of work: a stable id (for resume and sharding) and whatever the stage needs."""
+
+    id: str
+    payload: Any = None
+
+
+@dataclass
+class Outcome:
+    """What a stage made of one job: a kept record, or a rejected one with its reason."""
+
+    kept: Any = None
+    rejected: Any = None
+    reason: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    counters: Counter = field(default_factory=Counter)
+
+
+@dataclass
+class RunStats:
+    """Counters of one run; they add up across resumed runs and shards."""
+
+    kept: int = 0
+    rejected: int = 0
+    skipped: int = 0  # already done in an earlier run
+    reasons: Counter = field(default_factory=Counter)
+    counters: Counter = field(default_factory=Counter)
+    usage: Usage = field(default_factory=Usage)
+    elapsed: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kept": self.kept, "rejected": self.rejected, "skipped": self.skipped,
+                "reasons": dict(self.reasons), "counters": dict(self.counters),
+                "usage": self.usage.to_dict(), "elapsed_s": round(self.elapsed, 3)}
+
+
+def shard_of(job_id: str, shards: int) -> int:
+    """Deterministic shard of an id (stable across machines and Python runs)."""
+    return int.from_bytes(hashlib.blake2b(job_id.encode(), digest_size=8).digest(), "big") % shards
+
+
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    """``"I/N"`` -> (I, N) with 0 <= I < N; None stays None."""
+    if not text:
+        return None
+    try:
+        index, count = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise InputError(f"--shard must look like I/N (e.g. 0/4), not {text!r}") from None
+    if not (count >= 1 and 0 <= index < count):
+        raise InputError(f"--shard {text}: need 0 <= I < N")
+    return index, count
+
+
+def done_ids(*paths: Path | None, key: str = "id") -> set[str]:
+    """Ids present in any of the given output files (kept or rejected)."""
+    ids: set[str] = set()
+    for path in paths:
+        if path is not None and Path(path).exists():
+            for lineno, obj in iter_jsonl(path):
+                value = obj.get(key) if isinstance(obj, dict) else None
+                if value is None:
+                    raise InputError(f"{path}:{lineno}: record has no {key!r} field; "
+                                     "is this the output file of another command?")
+                ids.add(str(value))
+    return ids
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write a whole JSON file via a temporary file and rename, so it is never half-written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+    os.replace(tmp, path)
+
+
+class _RateColumn(TextColumn):
+    def __init__(self) -> None:
+        super().__init__("")
+
+    def render(self, task):  # items/s and tokens/s, the two figures a user watches
+        elapsed = task.elapsed or 0.0
+        rate = task.completed / elapsed if elapsed else 0.0
+        tokens = task.fields.get("tokens", 0) / elapsed if elapsed else 0.0
+        return f"{rate:6.2f}/s {tokens:7.0f} tok/s"
+
+
+async def run_jobs(
+    jobs: Iterable[Job],
+    stage: Callable[[Job], Awaitable[Outcome]],
+    *,
+    out: Path,
+    rejected: Path | None = None,
+    workers: int = 8,
+    target: int | None = None,
+    total: int | None = None,
+    shard: tuple[int, int] | None = None,
+    label: str = "working",
+    console: Console | None = None,
+    fail_fast_after: int = 20,
+) -> RunStats:
+    """Run ``stage`` over ``jobs`` with ``workers`` in flight; see the module docstring."""
+    out, rejected = Path(out), Path(rejected) if rejected else None
+    stats = RunStats()
+    already = done_ids(out, rejected)
+    if target is not None:
+        stats.kept = sum(1 for _ in iter_jsonl(out)) if out.exists() else 0
+        stats.skipped = stats.kept
+    started = time.perf_counter()
+    kept_writer = JsonlWriter(out)
+    rejected_writer = JsonlWriter(rejected) if rejected else None
+    goal = target if target is not None else total
+    console = console or Console(stderr=True)
+    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        _RateColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                        console=console, transient=False)
+    engine_failures_in_a_row = 0
+    job_iter: Iterator[Job] = iter(jobs)
+
+    def next_job() -> Job | None:
+        for job in job_iter:
+            if shard is not None and shard_of(job.id, shard[1]) != shard[0]:
+                continue
+            if job.id in already:
+                if target is None:
+                    stats.skipped += 1
+                    progress.advance(task_id)
+                continue
+            return job
+        return None
+
+    async def guarded(job: Job) -> tuple[Job, Outcome | BaseException]:
+        try:
+            return job, await stage(job)
+        except (EngineError, StructuredOutputError) as e:
+            return job, e
+
+    with progress:
+        task_id = progress.add_task(label, total=goal, completed=stats.kept if target else 0, tokens=0)
+        in_flight: set[asyncio.Task] = set()
+        exhausted = False
+        try:
+            while True:
+                while not exhausted and len(in_flight) < workers and (
+                        target is None or stats.kept + len(in_flight) < target):
+                    job = next_job()
+                    if job is None:
+                        exhausted = True
+                        break
+                    in_flight.add(asyncio.create_task(guarded(job)))
+                if not in_flight:
+                    break
+                finished, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                for task in finished:
+                    job, outcome = task.result()
+                    if isinstance(outcome, BaseException):
+                        engine_failures_in_a_row += 1
+                        reason = getattr(outcome, "reason", None)
+                        reason = f"llm_{reason}" if reason else "engine_error"
+                        usage = getattr(outcome, "usage", None) or Usage()
+                        outcome = Outcome(rejected={"id": job.id, "reason": reason, "error": str(outcome)},
+                                          reason=reason, usage=usage)
+                        if engine_failures_in_a_row >= fail_fast_after and stats.kept == 0:
+                            raise EngineError(f"{engine_failures_in_a_row} jobs in a row failed on the "
+                                              f"engine, none succeeded; last: {outcome.rejected['error']}")
+                    else:
+                        engine_failures_in_a_row = 0
+                    _record(outcome, stats, kept_writer, rejected_writer)
+                    progress.update(task_id, completed=(stats.kept if target else stats.kept + stats.rejected
+                                                        + stats.skipped), tokens=stats.usage.total_tokens)
+        finally:
+            for task in in_flight:
+                task.cancel()
+            kept_writer.close()
+            if rejected_writer:
+                rejected_writer.close()
+            stats.elapsed = time.perf_counter() - started
+    return stats
+
+
+def _record(outcome: Outcome, stats: RunStats, kept_writer: JsonlWriter, rejected_writer: JsonlWriter | None) -> None:
+    stats.usage.add(outcome.usage)
+    stats.counters.update(outcome.counters)
+    if outcome.kept is not None:
+        kept_writer.write(outcome.kept)
+        stats.kept += 1
+    else:
+        stats.rejected += 1
+        stats.reasons[outcome.reason or "rejected"] += 1
+        if rejected_writer is not None and outcome.rejected is not None:
+            rejected_writer.write(outcome.rejected)
+
+
+def summary_table(title: str, stats: RunStats, extra_rows: Iterable[tuple[str, Any]] = ()) -> Table:
+    """The end-of-run table every stage prints: kept, rejected by reason, tokens, speed."""
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    table.add_row("kept", str(stats.kept))
+    if stats.skipped:
+        table.add_row("already done (resumed)", str(stats.skipped))
+    table.add_row("rejected", str(stats.rejected))
+    for reason, n in stats.reasons.most_common():
+        table.add_row(f"  {reason}", str(n))
+    for name, value in extra_rows:
+        table.add_row(name, str(value))
+    u = stats.usage
+    table.add_row("requests", f"{u.requests} ({u.retries} retries, {u.reasks} re-asks)")
+    for reason, n in sorted(u.failures.items()):
+        table.add_row(f"  engine/format failure: {reason}", str(n))
+    table.add_row("tokens", f"{u.prompt_tokens:,} prompt ({u.cached_tokens:,} cached), {u.completion_tokens:,} completion")
+    if stats.elapsed:
+        done = stats.kept + stats.rejected
+        table.add_row("time", f"{stats.elapsed:.1f} s ({done / stats.elapsed:.2f} items/s, "
+                              f"{u.completion_tokens / stats.elapsed:.0f} completion tok/s)")
+    return table
