@@ -28,7 +28,7 @@ def test_load_builds_graph_with_depths_and_walks(tmp_path):
 
 @pytest.mark.parametrize("tree, message", [
     (doc(n("root", None), n("a", "root"), n("a", "root")), "node 'a': duplicate id"),
-    (doc(n("root", None), n("other", None)), "exactly one root, found 2"),
+    (doc(n("root", None), n("other", None)), "exactly one root .parent null., found 2"),
     (doc(n("root", None), n("a", "ghost")), "node 'a': parent 'ghost' does not exist"),
     (doc(n("root", None), n("a", "b"), n("b", "a")), "cycle through"),
     (doc(n("root", None), {"id": "a", "parent": "root"}), "node 'a': missing 'name'"),
