@@ -251,3 +251,15 @@ def summary_table(title: str, stats: RunStats, extra_rows: Iterable[tuple[str, A
         table.add_row("time", f"{stats.elapsed:.1f} s ({done / stats.elapsed:.2f} items/s, "
                               f"{u.completion_tokens / stats.elapsed:.0f} completion tok/s)")
     return table
+
+
+def stats_path(out: Path) -> Path:
+    """Where a stage's counters go: ``apis.jsonl`` -> ``apis.stats.json``."""
+    out = Path(out)
+    return out.with_name(out.name.removesuffix(".jsonl") + ".stats.json")
+
+
+def rejected_path(out: Path) -> Path:
+    """Default rejected file beside an output: ``apis.jsonl`` -> ``apis.rejected.jsonl``."""
+    out = Path(out)
+    return out.with_name(out.name.removesuffix(".jsonl") + ".rejected.jsonl")
