@@ -1,0 +1,1 @@
+"""The API library: rule checks, subtree sampling, evolution prompts, synthesis and statistics."""
