@@ -89,13 +89,20 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
     return index, count
 
 
+def _lookup(obj: Any, key: str) -> Any:
+    """``obj[key]``, where a dotted key (``meta.job_id``) reaches into nested objects."""
+    for part in key.split("."):
+        obj = obj.get(part) if isinstance(obj, dict) else None
+    return obj
+
+
 def done_ids(*paths: Path | None, key: str = "id") -> set[str]:
     """Ids present in any of the given output files (kept or rejected)."""
     ids: set[str] = set()
     for path in paths:
         if path is not None and Path(path).exists():
             for lineno, obj in iter_jsonl(path):
-                value = obj.get(key) if isinstance(obj, dict) else None
+                value = _lookup(obj, key)
                 if value is None:
                     raise InputError(f"{path}:{lineno}: record has no {key!r} field; "
                                      "is this the output file of another command?")
@@ -135,11 +142,16 @@ async def run_jobs(
     label: str = "working",
     console: Console | None = None,
     fail_fast_after: int = 20,
+    id_key: str = "id",
 ) -> RunStats:
-    """Run ``stage`` over ``jobs`` with ``workers`` in flight; see the module docstring."""
+    """Run ``stage`` over ``jobs`` with ``workers`` in flight; see the module docstring.
+
+    ``id_key`` says where a kept record holds its job id (dotted for nested fields, e.g.
+    ``meta.job_id`` for APIs, which have no ``id``); rejected records always carry ``id``.
+    """
     out, rejected = Path(out), Path(rejected) if rejected else None
     stats = RunStats()
-    already = done_ids(out, rejected)
+    already = done_ids(out, key=id_key) | done_ids(rejected)
     if target is not None:
         stats.kept = sum(1 for _ in iter_jsonl(out)) if out.exists() else 0
         stats.skipped = stats.kept
