@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import platform
+import signal
 import time
 from typing import Annotated, Optional
 
@@ -30,6 +31,10 @@ def serve(
                                max_model_len=max_model_len))
     console.print(f"starting vLLM ({device}) with {engine.spec.resolved_model()} on port {port}...")
     started = time.monotonic()
+    # Stop cleanly on Ctrl-C and on SIGTERM, also when started in the background (where shells
+    # start programs with SIGINT ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         with engine:
             console.print(f"[green]healthy[/green] in {time.monotonic() - started:.1f} s: "
