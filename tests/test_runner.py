@@ -69,3 +69,11 @@ async def test_shards_partition_jobs(tmp_path):
     assert parse_shard("1/4") == (1, 4)
     with pytest.raises(Exception, match="need 0 <= I < N"):
         parse_shard("4/4")
+
+
+async def test_a_stage_that_rejects_everything_gives_up_with_reasons(tmp_path):
+    async def never(job):
+        return Outcome(rejected={"id": job.id}, reason="bad_name")
+    with pytest.raises(Exception, match=r"gave up after 30 jobs with only 0 of 5 kept; rejections: \{'bad_name': 30\}"):
+        await run_jobs(endless(), never, out=tmp_path / "o.jsonl", rejected=tmp_path / "r.jsonl",
+                       workers=4, target=5, max_jobs=30)

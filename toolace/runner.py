@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from toolace.errors import EngineError, InputError, StructuredOutputError
+from toolace.errors import EngineError, InputError, StructuredOutputError, ToolaceError
 from toolace.jsonl import JsonlWriter, iter_jsonl
 from toolace.llm.base import Usage
 
@@ -142,6 +142,7 @@ async def run_jobs(
     label: str = "working",
     console: Console | None = None,
     fail_fast_after: int = 20,
+    max_jobs: int | None = None,
     id_key: str = "id",
 ) -> RunStats:
     """Run ``stage`` over ``jobs`` with ``workers`` in flight; see the module docstring.
@@ -164,6 +165,9 @@ async def run_jobs(
                         _RateColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
                         console=console, transient=False)
     engine_failures_in_a_row = 0
+    launched = 0
+    if target is not None and max_jobs is None:
+        max_jobs = 20 * target + 200  # a stage that rejects (almost) everything must not spin forever
     job_iter: Iterator[Job] = iter(jobs)
 
     def next_job() -> Job | None:
@@ -196,6 +200,13 @@ async def run_jobs(
                     if job is None:
                         exhausted = True
                         break
+                    if max_jobs is not None and launched >= max_jobs:
+                        if not in_flight:
+                            raise ToolaceError(
+                                f"gave up after {launched} jobs with only {stats.kept} of {target} kept; "
+                                f"rejections: {dict(stats.reasons.most_common(3))} (see {rejected or out})")
+                        break
+                    launched += 1
                     in_flight.add(asyncio.create_task(guarded(job)))
                 if not in_flight:
                     break
