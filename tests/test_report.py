@@ -66,7 +66,13 @@ def make_dialog(rng: random.Random, i: int, apis: list[Api]) -> Dialog:
             messages += [ToolMessage(role="tool", tool_call_id=c.id, name=c.name, content={"ok": True}) for c in made]
         messages.append(AssistantMessage(role="assistant", content="done"))
     return Dialog(id=f"d{i}", kind=kind, tools=tools, messages=messages,
-                  meta={"tokens": int(rng.lognormvariate(6.2, 0.35)), "provenance": {"model": "test-model-7b"}})
+                  meta={"tokens": usage_meta(rng), "model": "test-model-7b"})
+
+
+def usage_meta(rng: random.Random) -> dict:
+    """``meta.tokens`` as gen-dialogs records it."""
+    prompt = int(rng.lognormvariate(6.0, 0.35))
+    return {"prompt": prompt, "completion": prompt // 3, "cached": prompt // 2, "requests": 3}
 
 
 def build_run(run_dir: Path, n_apis: int = 12, n_dialogs: int = 30, seed: int = 0) -> dict:
@@ -275,6 +281,28 @@ def test_parquet_exports_are_counted_and_preferred(tmp_path):
     meta = front_matter((run_dir / "README.md").read_text())
     assert meta["configs"] == [{"config_name": "xlam", "data_files": [{"split": "train", "path": "export/xlam.parquet"}],
                                 "default": True}]
+
+
+def test_token_counts_are_read_from_every_usage_shape(tmp_path):
+    shapes = [7, {"prompt": 5, "completion": 2, "cached": 4}, {"prompt_tokens": 3, "completion_tokens": 4},
+              {"total_tokens": 7}, {"requests": 2}, None, "7"]
+    with JsonlWriter(tmp_path / "dialogs.jsonl") as w:
+        for i, tokens in enumerate(shapes):
+            w.write({"id": str(i), "kind": "single", "messages": [{"role": "user", "content": "x"}],
+                     "meta": {"tokens": tokens}})
+    tokens = collect(tmp_path).dialogs.tokens
+    assert tokens.count == 4 and tokens.total == 28
+
+
+def test_verify_default_rejected_file_counts_as_verifier_rejections(tmp_path):
+    rejected = {"id": "d1", "kind": "single", "messages": [{"role": "user", "content": "x"}],
+                "verdict": {"passed": False, "layer": "model", "failures": [{"check": "judge.hallucination",
+                                                                             "message": "made up"}]}}
+    with JsonlWriter(tmp_path / "verified.rejected.jsonl") as w:
+        w.write(rejected)
+    s = collect(tmp_path)
+    assert s.rejections.checks == Counter({"judge.hallucination": 1}) and s.rejections.layers == Counter(model=1)
+    assert s.rejections.stage_reasons == {} and s.rejections.rows == {"verified.rejected.jsonl": 1}
 
 
 def test_config_toml_is_read(tmp_path):

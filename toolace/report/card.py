@@ -130,7 +130,15 @@ def _summary(s: RunSummary) -> str:
     return (f"Synthetic function-calling (tool-use) training data: {what}, generated with "
             f"toolace {__version__} following the ToolACE method (arXiv 2409.00920) by the model "
             f"`{tables.model_name(s)}`. Dialogs are played by LLM user, assistant and tool agents over sampled "
-            "APIs; a rule layer and a model judge verify them before they are kept.")
+            f"APIs; {_verification_sentence(s)}")
+
+
+def _verification_sentence(s: RunSummary) -> str:
+    if s.verified is None:
+        return "they have not been verified yet (run `toolace verify`)."
+    if s.setting("verify", "rules_only"):
+        return "a rule layer (schemas, calls, dialog form) verified them; the model judge was not run."
+    return "a rule layer and a model judge verified them before they were kept."
 
 
 def _limitations(s: RunSummary) -> list[str]:

@@ -21,6 +21,8 @@ from toolace.errors import InputError
 from toolace.jsonl import count_lines, iter_jsonl
 
 CANONICAL = ("tree.json", "apis.jsonl", "dialogs.jsonl", "verified.jsonl", "rejected.jsonl")
+# The verifier's rejected dialogs: the run layout's name, and `toolace verify`'s default beside its output.
+VERIFY_REJECTED = ("rejected.jsonl", "verified.rejected.jsonl")
 
 
 @dataclass
@@ -95,11 +97,13 @@ class DialogStats:
 class RejectionStats:
     """Why records were rejected: failed checks of the verifier, reasons of the other stages."""
 
+    verify_files: list[str] = field(default_factory=list)  # files holding the verifier's rejections
     verify_rejected: int = 0
     checks: Counter = field(default_factory=Counter)  # check -> rejected dialogs failing it
     layers: Counter = field(default_factory=Counter)  # verdict layer -> rejected dialogs
     verify_reasons: Counter = field(default_factory=Counter)  # rows without a verdict (engine errors)
     stage_reasons: dict[str, Counter] = field(default_factory=dict)  # "apis" -> reason -> rows
+    rows: dict[str, int] = field(default_factory=dict)  # rejected file -> rows
 
 
 @dataclass
@@ -170,12 +174,10 @@ def collect(run_dir: str | Path) -> RunSummary:
         summary.dialogs = _dialog_stats(path)
     if path := found("verified.jsonl"):
         summary.verified = _dialog_stats(path)
-    if path := found("rejected.jsonl"):
-        _verify_rejections(path, summary.rejections)
-    for path in sorted(run_dir.glob("*.rejected.jsonl")):
-        summary.present.append(path.name)
-        stage = path.name.removesuffix(".rejected.jsonl")
-        summary.rejections.stage_reasons[stage] = _reasons(path)
+    for path in [run_dir / "rejected.jsonl", *sorted(run_dir.glob("*.rejected.jsonl"))]:
+        if path.is_file():
+            summary.present.append(path.name)
+            _rejections(path, summary.rejections)
     for path in sorted(run_dir.glob("*.stats.json")):
         summary.present.append(path.name)
         summary.stages[path.name.removesuffix(".stats.json")] = _read_json(path)
@@ -295,14 +297,20 @@ def _api_stats(path: Path) -> ApiStats:
 
 
 def _tokens(meta: Any) -> float | None:
-    """A dialog's token count from ``meta.tokens``: a number, or a usage-like map."""
+    """A dialog's engine tokens from ``meta.tokens``: a number, or a usage map (prompt + completion)."""
     tokens = meta.get("tokens") if isinstance(meta, dict) else None
     if isinstance(tokens, dict):
-        if isinstance(tokens.get("total_tokens"), (int, float)):
+        if _is_number(tokens.get("total_tokens")):
             return tokens["total_tokens"]
-        parts = [tokens.get(k) for k in ("prompt_tokens", "completion_tokens")]
-        return sum(p for p in parts if isinstance(p, (int, float))) if any(parts) else None
-    return tokens if isinstance(tokens, (int, float)) and not isinstance(tokens, bool) else None
+        # gen-dialogs writes {"prompt", "completion", "cached", "requests"}; usage maps say *_tokens
+        parts = [tokens.get(k, tokens.get(f"{k}_tokens")) for k in ("prompt", "completion")]
+        parts = [p for p in parts if _is_number(p)]
+        return sum(parts) if parts else None
+    return tokens if _is_number(tokens) else None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _dialog_stats(path: Path) -> DialogStats:
@@ -325,21 +333,30 @@ def _dialog_stats(path: Path) -> DialogStats:
     return stats
 
 
-def _verify_rejections(path: Path, stats: RejectionStats) -> None:
+def _rejections(path: Path, stats: RejectionStats) -> None:
+    """Count a rejected file: verdict failures for the verifier's, reasons for the other stages'."""
+    verifier = path.name in VERIFY_REJECTED
+    if verifier:
+        stats.verify_files.append(path.name)
+    reasons = Counter()
+    rows = 0
     for row in _objects(path):
-        stats.verify_rejected += 1
+        rows += 1
         verdict = row.get("verdict")
-        if not isinstance(verdict, dict):
+        if not verifier:
+            reasons[str(row.get("reason") or "unknown")] += 1
+            continue
+        stats.verify_rejected += 1
+        if not isinstance(verdict, dict):  # an engine failure: the runner writes {id, reason, error}
             stats.verify_reasons[str(row.get("reason") or "unknown")] += 1
             continue
         stats.layers[str(verdict.get("layer", "unknown"))] += 1
         failures = verdict.get("failures") if isinstance(verdict.get("failures"), list) else []
         checks = {str(f.get("check")) for f in failures if isinstance(f, dict)}
         stats.checks.update(checks or {"(no check named)"})
-
-
-def _reasons(path: Path) -> Counter:
-    return Counter(str(row.get("reason") or "unknown") for row in _objects(path))
+    stats.rows[path.name] = rows
+    if not verifier:
+        stats.stage_reasons[path.name.removesuffix(".rejected.jsonl")] = reasons
 
 
 def _exports(run_dir: Path) -> list[ExportFile]:

@@ -76,7 +76,7 @@ def _headline(s: RunSummary) -> str:
     if s.apis is not None:
         figures.append((f"{s.apis.count:,}", "APIs"))
         figures.append((f"{len(s.apis.domains):,}", "top-level domains"))
-    if s.verified is not None and "rejected.jsonl" in s.present:
+    if s.verified is not None and s.rejections.verify_files:
         checked = s.verified.count + s.rejections.verify_rejected
         figures.append((tables.pct(s.verified.count, checked), "kept by the verifier"))
     if s.exports:

@@ -230,8 +230,8 @@ def tokens(s: RunSummary) -> Figure | None:
         ax.hist(values, weights=[per_sample.buckets[v] for v in values], bins=min(30, max(5, len(values))),
                 color=BLUE)
         ax.axvline(per_sample.mean, color=RED, linestyle="--", label=f"mean {per_sample.mean:,.0f}")
-        ax.set_title("Tokens per final dialog (meta.tokens)", loc="left")
-        ax.set_xlabel("tokens")
+        ax.set_title("Engine tokens per final dialog (meta.tokens)", loc="left")
+        ax.set_xlabel("prompt + completion tokens spent on the dialog")
         ax.set_ylabel("dialogs")
         ax.legend(frameon=False, loc="best")
     if stage_rows:

@@ -43,9 +43,7 @@ def files(s: RunSummary) -> Table:
     table = Table("Files", ["file", "records"])
     counts = [("apis.jsonl", s.apis and s.apis.count), ("dialogs.jsonl", s.dialogs and s.dialogs.count),
               ("verified.jsonl", s.verified and s.verified.count)]
-    if "rejected.jsonl" in s.present:
-        counts.append(("rejected.jsonl", s.rejections.verify_rejected))
-    counts += [(f"{stage}.rejected.jsonl", sum(c.values())) for stage, c in s.rejections.stage_reasons.items()]
+    counts += list(s.rejections.rows.items())
     for name, count in counts:
         table.rows.append([name, num(count) if count is not None else "missing"])
     if s.tree_nodes is not None:
@@ -164,11 +162,11 @@ def verification(s: RunSummary) -> Table:
     checked = (s.verified.count if s.verified else 0) + r.verify_rejected
     table = Table("Verification: rejected dialogs per failed check", ["check", "rejected dialogs", "share of checked"],
                   missing="no rejected.jsonl (verification not run, or nothing rejected)")
-    if "rejected.jsonl" not in s.present:
+    if not r.verify_files:
         return table
     table.rows.append(["kept (verified.jsonl)", num(s.verified.count if s.verified else 0),
                        pct(s.verified.count if s.verified else 0, checked)])
-    table.rows.append(["rejected (rejected.jsonl)", num(r.verify_rejected), pct(r.verify_rejected, checked)])
+    table.rows.append([f"rejected ({', '.join(r.verify_files)})", num(r.verify_rejected), pct(r.verify_rejected, checked)])
     for check, n in r.checks.most_common():
         table.rows.append([f"  {check}", num(n), pct(n, checked)])
     for reason, n in r.verify_reasons.most_common():
@@ -195,7 +193,7 @@ def tokens(s: RunSummary) -> Table:
                            f"{num(round(total / final.count))} ({num(total)} tokens / {num(final.count)} dialogs)"])
     if final and final.tokens.count:
         h: Histogram = final.tokens
-        table.rows.append(["meta.tokens per final dialog (mean)", num(round(h.mean))])
+        table.rows.append(["engine tokens recorded per final dialog (meta.tokens, mean)", num(round(h.mean))])
         table.rows.append(["meta.tokens median / 90th percentile / max",
                            f"{num(h.quantile(0.5))} / {num(h.quantile(0.9))} / {num(h.high)}"])
     return table
