@@ -1,0 +1,171 @@
+"""The model layer: four LLM sub-judges, each its own prompt with a one-flag structured verdict.
+
+Only samples that passed the rules get here. A deterministic pre-pass answers what it can (every
+argument value found in the conversation, no tool results to judge, plain repetition, a result
+breaking its returns schema) and those calls are saved and counted. The sub-judges of one sample
+run concurrently; one semaphore shared by every sample bounds the requests in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from toolace.errors import StructuredOutputError
+from toolace.llm.base import LLMClient, Usage
+from toolace.prompts import load_prompt
+from toolace.records import Api, AssistantMessage, Dialog, Failure, SystemMessage, ToolMessage
+from toolace.verify.paths import short
+from toolace.verify.prepass import has_assistant_text, repetition, result_schema_failures, ungrounded_values
+
+
+@dataclass(frozen=True)
+class SubJudge:
+    """One question to the judge: the check id it decides, its prompt, the verdict's flag."""
+
+    check: str
+    prompt: str  # prompts/<prompt>.txt
+    flag: str  # boolean in the verdict; true means the sample fails
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        return {"type": "object", "additionalProperties": False, "required": ["reason", self.flag],
+                "properties": {"reason": {"type": "string", "maxLength": 200}, self.flag: {"type": "boolean"}}}
+
+
+HALLUCINATION = SubJudge("hallucinated_value", "judge_hallucination", "hallucinated")
+CONSISTENCY = SubJudge("inconsistent_reply", "judge_consistency", "inconsistent")
+TOOL_RESPONSE = SubJudge("bad_tool_response", "judge_tool_response", "bad_result")
+REPETITION = SubJudge("repetitive", "judge_repetition", "repetitive")
+SUB_JUDGES = (HALLUCINATION, CONSISTENCY, TOOL_RESPONSE, REPETITION)
+
+MODEL_CHECKS = {
+    "hallucinated_value": "an argument value appears neither in the conversation nor in the system prompt",
+    "inconsistent_reply": "the reply does not complete the task or breaks the request's constraints",
+    "bad_tool_response": "a simulated result does not fit the API and the call's arguments",
+    "repetitive": "repeated or meaningless assistant text",
+    "judge_error": "the judge gave no usable verdict (the sample is not kept unjudged)",
+}
+
+
+def prompt_versions() -> dict[str, str]:
+    """Content hashes of the judge prompts, for the records' provenance."""
+    return {judge.prompt: load_prompt(judge.prompt).hash for judge in SUB_JUDGES}
+
+
+@dataclass
+class Judgement:
+    """What the model layer made of one sample."""
+
+    failures: list[Failure] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    counters: Counter = field(default_factory=Counter)
+
+
+class DialogJudge:
+    """Runs the sub-judges of a sample; ``concurrency`` bounds the judge calls of all samples."""
+
+    def __init__(self, llm: LLMClient, *, concurrency: int,
+                 returns_validator: Callable[[Api], Any] = lambda api: None,
+                 max_tokens: int = 160, max_chars: int = 6000):
+        self.llm = llm
+        self.semaphore = asyncio.Semaphore(concurrency)
+        self.returns_validator = returns_validator
+        self.max_tokens = max_tokens
+        self.max_chars = max_chars
+
+    async def judge(self, dialog: Dialog) -> Judgement:
+        result = Judgement()
+        decisions = await asyncio.gather(self._hallucination(dialog), self._consistency(dialog),
+                                         self._tool_response(dialog), self._repetition(dialog))
+        for judge, (failures, usage, asked) in zip(SUB_JUDGES, decisions):
+            result.failures += failures
+            result.usage.add(usage)
+            result.counters["judge_calls" if asked else "judge_saved"] += 1
+            result.counters[f"{'asked' if asked else 'saved'}:{judge.check}"] += 1
+        return result
+
+    async def _hallucination(self, dialog: Dialog):
+        values = ungrounded_values(dialog)
+        if not values:
+            return [], Usage(), False
+        listing = "\n".join(f"- {name}: {path.split('.arguments', 1)[-1].lstrip('.') or path} = {short(value, 120)}"
+                            for path, name, value in values[:12])
+        called = {name for _, name, _ in values}
+        return await self._ask(HALLUCINATION, dialog, tools=self._tools(dialog, called), values=listing,
+                               path=values[0][0])
+
+    async def _consistency(self, dialog: Dialog):
+        called = {call.name for call in dialog.calls()}
+        return await self._ask(CONSISTENCY, dialog, tools=self._tools(dialog, called))
+
+    async def _tool_response(self, dialog: Dialog):
+        if not any(isinstance(m, ToolMessage) for m in dialog.messages):
+            return [], Usage(), False
+        broken = result_schema_failures(dialog, self.returns_validator)
+        if broken:
+            return broken, Usage(), False
+        called = {call.name for call in dialog.calls()}
+        return await self._ask(TOOL_RESPONSE, dialog, tools=self._tools(dialog, called, returns=True))
+
+    async def _repetition(self, dialog: Dialog):
+        if not has_assistant_text(dialog):
+            return [], Usage(), False
+        plain = repetition(dialog)
+        if plain:
+            return [Failure(check="repetitive", message=plain)], Usage(), False
+        return await self._ask(REPETITION, dialog)
+
+    async def _ask(self, judge: SubJudge, dialog: Dialog, *, path: str | None = None, **values: str):
+        prompt = load_prompt(judge.prompt)
+        text = prompt.render(conversation=render_conversation(dialog, self.max_chars), **values)
+        async with self.semaphore:
+            try:
+                reply = await self.llm.chat([{"role": "user", "content": text}], schema=judge.schema,
+                                            schema_name=judge.flag, temperature=0.0, max_tokens=self.max_tokens)
+            except StructuredOutputError as e:
+                return [Failure(check="judge_error", message=f"{judge.check}: {e}")], e.usage or Usage(), True
+        verdict = reply.parsed
+        if verdict[judge.flag]:
+            reason = verdict["reason"].strip() or "(no reason given)"
+            return [Failure(check=judge.check, message=f"judge: {reason}", path=path)], reply.usage, True
+        return [], reply.usage, True
+
+    def _tools(self, dialog: Dialog, names: set[str], *, returns: bool = False) -> str:
+        lines = []
+        for api in dialog.tools:
+            if api.name in names:
+                spec = {"name": api.name, "description": api.description, "parameters": api.parameters}
+                if returns and api.returns is not None:
+                    spec["returns"] = api.returns
+                lines.append(_cut(orjson.dumps(spec).decode(), 1500))
+        return "\n".join(lines) or "(none called)"
+
+
+def render_conversation(dialog: Dialog, max_chars: int = 6000) -> str:
+    """The dialog as compact tagged lines; long texts are cut so a small context still fits."""
+    per_message = max(200, max_chars // max(1, len(dialog.messages)))
+    lines = []
+    for message in dialog.messages:
+        if isinstance(message, SystemMessage):
+            lines.append(f"[system] {_cut(message.content, per_message)}")
+        elif isinstance(message, ToolMessage):
+            content = message.content if isinstance(message.content, str) else orjson.dumps(message.content).decode()
+            lines.append(f"[result of {message.name}] {_cut(content, per_message)}")
+        elif isinstance(message, AssistantMessage):
+            if message.content and message.content.strip():
+                lines.append(f"[assistant] {_cut(message.content, per_message)}")
+            for call in message.tool_calls:
+                lines.append(f"[assistant calls] {call.name} {_cut(orjson.dumps(call.arguments).decode(), per_message)}")
+        else:
+            lines.append(f"[{message.role}] {_cut(message.content, per_message)}")
+    return _cut("\n".join(lines), max_chars)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 15] + " ...[cut]"

@@ -1,0 +1,154 @@
+"""The verify stage: rules, then (optionally) execution, then the judge, on every input dialog.
+
+``verify_dialogs`` is the library entry point (``toolace verify`` and ``toolace run`` call it): it
+checks all input lines first, so a malformed line stops the run with ``FILE:LINE`` before anything
+is written, then runs the stage through the shared runner (resumable by dialog id).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from toolace.errors import InputError
+from toolace.jsonl import iter_jsonl
+from toolace.llm.base import LLMClient
+from toolace.records import Api, Verdict
+from toolace.runner import Job, Outcome, RunStats, rejected_path, run_jobs, stats_path, write_json_atomic
+from toolace.verify.config import RuleConfig
+from toolace.verify.execution import ToolExecutor, execution_failures
+from toolace.verify.judge import DialogJudge, prompt_versions
+from toolace.verify.rules import check_rules
+from toolace.verify.rules_calls import compiled_api
+from toolace.verify.sample import load_sample, malformed
+
+
+@dataclass
+class Verifier:
+    """Everything one sample's verification needs; ``check`` is the runner's stage."""
+
+    config: RuleConfig
+    judge: DialogJudge | None = None
+    executor: ToolExecutor | None = None
+    provenance: dict[str, Any] | None = None
+
+    def returns_validator(self, api: Api):
+        return compiled_api(api, self.config).returns_validator
+
+    async def check(self, job: Job) -> Outcome:
+        sample = load_sample(job.payload)
+        failures = sample.failures + check_rules(sample.dialog, self.config)
+        layer, outcome = "rules", Outcome()
+        if not failures and self.executor is not None:
+            layer = "execution"
+            found, counters = await execution_failures(sample.dialog, self.executor, self.returns_validator)
+            failures += found
+            outcome.counters.update(counters)
+        if not failures and self.judge is not None:
+            layer = "model"
+            judgement = await self.judge.judge(sample.dialog)
+            failures += judgement.failures
+            outcome.usage.add(judgement.usage)
+            outcome.counters.update(judgement.counters)
+        verdict = Verdict(passed=not failures, layer=layer, failures=failures)
+        record = {**sample.raw, "verdict": verdict.to_dict()}
+        if self.provenance and layer != "rules":
+            record["meta"] = {**(record.get("meta") if isinstance(record.get("meta"), dict) else {}),
+                              "verify": self.provenance}
+        outcome.counters.update(f"check:{f.check}" for f in failures)
+        if verdict.passed:
+            outcome.kept = record
+        else:
+            outcome.rejected, outcome.reason = record, layer
+        return outcome
+
+
+def scan_inputs(paths: list[Path]) -> int:
+    """Check every line of every input before anything runs; returns the number of dialogs."""
+    count = 0
+    for path in paths:
+        for lineno, obj in iter_jsonl(path):
+            problem = malformed(obj)
+            if problem:
+                raise InputError(f"{path}:{lineno}: {problem}")
+            count += 1
+    return count
+
+
+def dialog_jobs(paths: list[Path]) -> Iterator[Job]:
+    for path in paths:
+        for _, obj in iter_jsonl(path):
+            yield Job(obj["id"], obj)
+
+
+async def verify_dialogs(
+    inputs: list[Path],
+    *,
+    out: Path,
+    rejected: Path | None = None,
+    llm: LLMClient | None = None,
+    workers: int = 16,
+    exec_tools: Path | None = None,
+    exec_timeout: float = 5.0,
+    config: RuleConfig | None = None,
+    shard: tuple[int, int] | None = None,
+    console: Console | None = None,
+) -> RunStats:
+    """Verify dialog files into ``out`` (passed) and ``rejected``; no ``llm`` means rules only."""
+    inputs = [Path(p) for p in inputs]
+    out = Path(out)
+    rejected = Path(rejected) if rejected else rejected_path(out)
+    config = config or RuleConfig()
+    total = scan_inputs(inputs)
+    verifier = Verifier(config)
+    if llm is not None:
+        verifier.judge = DialogJudge(llm, concurrency=workers, returns_validator=verifier.returns_validator)
+        verifier.provenance = {"judge_model": llm.model, "prompts": prompt_versions()}
+    started = time.perf_counter()
+    try:
+        if exec_tools is not None:
+            verifier.executor = ToolExecutor(exec_tools, timeout=exec_timeout)
+            verifier.executor.start()
+            verifier.provenance = {**(verifier.provenance or {}), "exec_tools": str(exec_tools)}
+        # Rule-only samples never wait on I/O, so extra workers only add scheduling overhead.
+        stats = await run_jobs(dialog_jobs(inputs), verifier.check, out=out, rejected=rejected,
+                               workers=workers if (llm or exec_tools) else min(workers, 4), total=total,
+                               shard=shard, label="verifying", console=console)
+    finally:
+        if verifier.executor is not None:
+            verifier.executor.close()
+    stats.counters["input"] = total
+    write_json_atomic(stats_path(out), {**stats.to_dict(), **verify_figures(stats),
+                                        "wall_s": round(time.perf_counter() - started, 3)})
+    return stats
+
+
+def verify_figures(stats: RunStats) -> dict[str, Any]:
+    """The verify-specific figures of a run: failures per check id, judge calls asked and saved."""
+    counters = stats.counters
+    return {
+        "input": counters.get("input", 0),
+        "failures_by_check": dict(Counter({k.split(":", 1)[1]: v for k, v in counters.items()
+                                           if k.startswith("check:")}).most_common()),
+        "judge_calls": counters.get("judge_calls", 0),
+        "judge_calls_saved": counters.get("judge_saved", 0),
+        "executed_calls": counters.get("exec_calls", 0),
+    }
+
+
+def summary_rows(stats: RunStats) -> list[tuple[str, Any]]:
+    """Extra rows for the end-of-run table."""
+    figures = verify_figures(stats)
+    rows: list[tuple[str, Any]] = [("input dialogs", figures["input"]), ("failures by check", "")]
+    rows += [(f"  {check}", n) for check, n in figures["failures_by_check"].items()]
+    rows.append(("judge calls", f"{figures['judge_calls']} ({figures['judge_calls_saved']} saved by the pre-pass)"))
+    if figures["executed_calls"] or stats.counters.get("exec_not_defined"):
+        rows.append(("executed calls", f"{figures['executed_calls']} "
+                                       f"({stats.counters.get('exec_not_defined', 0)} not defined in the tools file)"))
+    return rows
