@@ -1,0 +1,65 @@
+"""Format commands: ``export`` to training formats, ``import-dialogs`` and ``import-apis`` from them."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from toolace.cli_app import app, console
+from toolace.formats.export import beside, export_dialogs, parse_tasks
+from toolace.formats.imports import import_apis as import_apis_files
+from toolace.formats.imports import import_dialogs as import_dialogs_file
+from toolace.runner import RunStats, rejected_path, stats_path, summary_table
+
+
+def _report(title: str, stats: RunStats, *files: tuple[str, Path]) -> None:
+    """The end table: kept, rejected by reason, the command's own counters; then where files went."""
+    console.print(summary_table(title, stats, sorted(stats.counters.items())), highlight=False)
+    console.print("[dim]" + "; ".join(f"{what}: {path}" for what, path in files) + "[/dim]", highlight=False)
+
+
+@app.command()
+def export(
+    source: Annotated[Path, typer.Argument(help="Canonical dialogs (JSONL), e.g. verified.jsonl.")],
+    format: Annotated[str, typer.Option("--format", help="toolace, openai, sharegpt, hermes, xlam or granite.")],
+    out: Annotated[Path, typer.Option("--out", help="Output file (.jsonl, or .parquet with --parquet).")],
+    parquet: Annotated[bool, typer.Option("--parquet", help="Write Parquet instead of JSONL.")] = False,
+    mask_functions: Annotated[float, typer.Option(help="Share of dialogs with masked function/parameter names.")] = 0.0,
+    irrelevance: Annotated[float, typer.Option(help="Share of single-call dialogs turned into 'no function fits'.")] = 0.0,
+    granite_tasks: Annotated[Optional[str], typer.Option(help="Comma-separated Granite tasks (default: all seven).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the augmentation choices.")] = 0,
+    meta: Annotated[bool, typer.Option("--meta/--no-meta", help="Keep the provenance column 'meta' in each row.")] = True,
+) -> None:
+    """Write canonical dialogs in a training format, with optional masking and irrelevance augmentation."""
+    stats = asyncio.run(export_dialogs(source, format, out, parquet=parquet, mask=mask_functions,
+                                       irrelevance=irrelevance, granite_tasks=parse_tasks(granite_tasks),
+                                       seed=seed, with_meta=meta))
+    _report(f"export {format} -> {out}", stats, ("skipped dialogs", beside(out, ".skipped.jsonl")),
+            ("stats", beside(out, ".stats.json")))
+
+
+@app.command("import-dialogs")
+def import_dialogs(
+    source: Annotated[Path, typer.Argument(help="Rows in a dataset format (JSONL or a JSON array).")],
+    format: Annotated[str, typer.Option("--format", help="toolace, sharegpt, openai, xlam or hermes.")],
+    out: Annotated[Path, typer.Option("--out", help="Canonical dialogs JSONL to write.")],
+) -> None:
+    """Read dialogs from a dataset format into canonical dialogs."""
+    stats = asyncio.run(import_dialogs_file(source, format, out))
+    _report(f"import-dialogs {format} -> {out}", stats, ("rejected rows", rejected_path(out)),
+            ("stats", stats_path(out)))
+
+
+@app.command("import-apis")
+def import_apis(
+    sources: Annotated[list[Path], typer.Argument(help="Files holding tool definitions (JSONL or JSON).")],
+    format: Annotated[str, typer.Option("--format", help="bfcl, toolace, openai or xlam.")],
+    out: Annotated[Path, typer.Option("--out", help="Canonical APIs JSONL to write.")],
+) -> None:
+    """Convert real tool definitions (BFCL, ToolACE, OpenAI, xLAM) into canonical APIs."""
+    stats = asyncio.run(import_apis_files(sources, format, out))
+    _report(f"import-apis {format} -> {out}", stats, ("skipped definitions", rejected_path(out)),
+            ("stats", stats_path(out)))
