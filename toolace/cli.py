@@ -13,8 +13,10 @@ from toolace.errors import ToolaceError
 # Each module registers its commands on `app`.
 from toolace.commands import engine  # noqa: F401,E402
 from toolace.commands import verify  # noqa: F401,E402
+from toolace.commands import apis  # noqa: F401,E402
 from toolace.commands import tree  # noqa: F401,E402
 from toolace.commands import report  # noqa: F401,E402
+from toolace.commands import formats  # noqa: F401,E402
 
 
 def main() -> None:

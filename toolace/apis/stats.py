@@ -1,0 +1,140 @@
+"""Figures of an API library (domains, parameter types, nesting), for the end-of-run table and
+``toolace stats``. Works on raw dicts, so imported APIs with broken schemas are counted too."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from rich.table import Table
+
+from toolace.jsonl import iter_jsonl
+from toolace.llm.base import Usage
+from toolace.runner import RunStats, stats_path, summary_table
+
+
+def _is_nested(schema: Any) -> bool:
+    """An object or array parameter that holds another object or array."""
+    if not isinstance(schema, dict):
+        return False
+    items = schema.get("items")
+    if isinstance(items, dict) and items.get("type") in ("object", "array"):
+        return True
+    properties = schema.get("properties")
+    return schema.get("type") == "object" and isinstance(properties, dict) and bool(properties)
+
+
+def _types(schema: Any, counts: Counter) -> None:
+    """Count the type of every parameter, nested ones included."""
+    if not isinstance(schema, dict):
+        return
+    properties = schema.get("properties")
+    if isinstance(properties, dict):
+        for sub in properties.values():
+            type_ = sub.get("type", "(none)") if isinstance(sub, dict) else "(invalid)"
+            counts["|".join(map(str, type_)) if isinstance(type_, list) else str(type_)] += 1
+            _types(sub, counts)
+    _types(schema.get("items"), counts)
+
+
+@dataclass
+class LibraryStats:
+    """Counts over an API library; ``add`` one API at a time, memory stays small."""
+
+    apis: int = 0
+    parameters: int = 0
+    nested: int = 0
+    with_returns: int = 0
+    domains: Counter = field(default_factory=Counter)
+    types: Counter = field(default_factory=Counter)
+    levels: Counter = field(default_factory=Counter)
+    mutations: Counter = field(default_factory=Counter)
+
+    def add(self, api: dict[str, Any]) -> None:
+        self.apis += 1
+        domain = api.get("domain") or []
+        self.domains[str(domain[0]) if isinstance(domain, list) and domain else "(none)"] += 1
+        parameters = api.get("parameters")
+        properties = parameters.get("properties") if isinstance(parameters, dict) else None
+        if isinstance(properties, dict):
+            self.parameters += len(properties)
+            if any(_is_nested(p) for p in properties.values()):
+                self.nested += 1
+        self.with_returns += api.get("returns") is not None
+        _types(parameters, self.types)
+        meta = api.get("meta") if isinstance(api.get("meta"), dict) else {}
+        if "level" in meta:
+            self.levels[str(meta["level"])] += 1
+        if "mutation" in meta:
+            self.mutations[str(meta["mutation"])] += 1
+
+    def rows(self) -> list[tuple[str, str]]:
+        """The table rows: APIs, domains (top 10), types, nesting, parameters per API, provenance."""
+        share = (lambda n: f"{n} ({100 * n / self.apis:.0f}%)") if self.apis else str
+        rows = [("APIs in library", str(self.apis)), ("domains", str(len(self.domains)))]
+        rows += [(f"  {name}", str(n)) for name, n in self.domains.most_common(10)]
+        if len(self.domains) > 10:
+            rows.append(("  (other domains)", str(sum(n for _, n in self.domains.most_common()[10:]))))
+        rows.append(("parameter types", str(sum(self.types.values()))))
+        rows += [(f"  {name}", str(n)) for name, n in self.types.most_common()]
+        rows.append(("nested APIs", share(self.nested)))
+        rows.append(("mean parameters per API", f"{self.parameters / self.apis:.2f}" if self.apis else "-"))
+        rows.append(("with returns schema", share(self.with_returns)))
+        for title, counts in (("diversity levels", self.levels), ("mutations", self.mutations)):
+            if counts:
+                rows.append((title, ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))))
+        return rows
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"apis": self.apis, "parameters": self.parameters, "nested": self.nested,
+                "with_returns": self.with_returns, "domains": dict(self.domains), "types": dict(self.types),
+                "levels": dict(self.levels), "mutations": dict(self.mutations)}
+
+
+def library_stats(path: Path) -> LibraryStats:
+    """Stream an API file into its figures."""
+    stats = LibraryStats()
+    for _, api in iter_jsonl(path):
+        if isinstance(api, dict):
+            stats.add(api)
+    return stats
+
+
+def run_stats_from_dict(data: dict[str, Any]) -> RunStats:
+    """A ``RunStats`` back from its ``to_dict()`` form (a stats file)."""
+    usage = Usage(**{k: v for k, v in (data.get("usage") or {}).items() if k in Usage.__dataclass_fields__})
+    return RunStats(kept=data.get("kept", 0), rejected=data.get("rejected", 0), skipped=data.get("skipped", 0),
+                    reasons=Counter(data.get("reasons") or {}), counters=Counter(data.get("counters") or {}),
+                    usage=usage, elapsed=data.get("elapsed_s", 0.0))
+
+
+def extra_rows(library: LibraryStats, run: RunStats | None = None) -> list[tuple[str, str]]:
+    """Rows after the runner's own: duplicates and dropped constraints of the run, then the library."""
+    rows = []
+    if run is not None:
+        rows.append(("duplicates removed", str(run.reasons.get("duplicate", 0))))
+        dropped = {k: v for k, v in run.counters.items() if k.startswith("dropped_")}
+        if dropped:
+            rows.append(("constraints dropped (wrong type)", ", ".join(f"{k[8:]} {v}" for k, v in sorted(dropped.items()))))
+    return rows + library.rows()
+
+
+def stats_table(path: Path) -> Table:
+    """``toolace stats``: the end-of-run table of synth-apis, from an API file (and its stats file
+    when there is one beside it, for rejections and tokens)."""
+    path = Path(path)
+    library = library_stats(path)
+    side = stats_path(path)
+    if side.exists():
+        run = run_stats_from_dict(orjson.loads(side.read_bytes()))
+        run.kept = library.apis
+        return summary_table(f"{path}", run, extra_rows(library, run))
+    table = Table(title=str(path), show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    for name, value in library.rows():
+        table.add_row(name, value)
+    return table

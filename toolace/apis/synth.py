@@ -1,0 +1,170 @@
+"""``synth-apis``: grow a valid, de-duplicated API library from a domain tree (DESIGN §1.2).
+
+One job writes one API: sample a subtree (adaptation), pick an example and a mutation (evolution),
+ask the model for a spec under a JSON Schema, convert it, check it, drop near-duplicates. Jobs come
+from an endless deterministic stream run by the shared runner until exactly ``count`` APIs are kept;
+re-running the same command resumes (the example buffer and duplicate index are rebuilt from the
+output file).
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import orjson
+from rich.console import Console
+
+from toolace.apis.adapt import LEVELS, SubtreeSampler
+from toolace.apis.checks import DEFAULT_NAME_PATTERN, api_problems
+from toolace.apis.dedup import NearDuplicates
+from toolace.apis.evolve import MUTATIONS, ExampleBuffer, load_examples, prompt_hash, synthesis_messages
+from toolace.apis.spec import SPEC_SCHEMA, spec_to_api
+from toolace.apis.stats import library_stats, run_stats_from_dict
+from toolace.errors import InputError
+from toolace.jsonl import iter_jsonl
+from toolace.llm.base import LLMClient
+from toolace.runner import Job, Outcome, RunStats, rejected_path, run_jobs, stats_path, write_json_atomic
+from toolace.tree import load_tree, path_names
+
+DEFAULT_LEVELS = {"single": 0.4, "siblings": 0.35, "cross": 0.25}
+DEFAULT_MUTATIONS = {name: 1 / len(MUTATIONS) for name in MUTATIONS}
+
+
+def parse_proportions(text: str | None, allowed: tuple[str, ...], option: str) -> dict[str, float]:
+    """``"a=0.4,b=0.6"`` -> {a: 0.4, b: 0.6}; names not given get 0, at least one must be > 0."""
+    if not text:
+        return {}
+    weights: dict[str, float] = {}
+    for part in text.split(","):
+        name, sep, value = part.partition("=")
+        name = name.strip()
+        if name not in allowed:
+            raise InputError(f"{option}: unknown name {name!r} (choose from {', '.join(allowed)})")
+        try:
+            weights[name] = float(value) if sep else float("nan")
+        except ValueError:
+            weights[name] = float("nan")
+        if not weights[name] >= 0:
+            raise InputError(f"{option}: {part.strip()!r} needs a number >= 0, like {name}=0.3")
+    if not sum(weights.values()) > 0:
+        raise InputError(f"{option}: at least one proportion must be above 0")
+    return weights
+
+
+@dataclass
+class SynthConfig:
+    """Everything about a synthesis run besides its size, model and files."""
+
+    levels: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_LEVELS))
+    mutations: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MUTATIONS))
+    dedup_threshold: float = 0.85
+    name_pattern: str = DEFAULT_NAME_PATTERN
+    rejected: Path | None = None  # default: apis.rejected.jsonl beside the output
+    temperature: float = 0.8
+    max_tokens: int = 1200
+    buffer_size: int = 256
+
+
+class ApiSynthesizer:
+    """The per-job stage and the state jobs share: tree sampler, example buffer, duplicate index."""
+
+    def __init__(self, llm: LLMClient, tree: nx.DiGraph, *, seed: int, config: SynthConfig):
+        self.llm, self.tree, self.seed, self.config = llm, tree, seed, config
+        self.sampler = SubtreeSampler(tree)
+        self.buffer = ExampleBuffer(load_examples(), capacity=config.buffer_size)
+        self.duplicates = NearDuplicates(config.dedup_threshold)
+        for example in load_examples():  # a copy of a built-in example is a duplicate too
+            self.duplicates.admit(example)
+        self.levels, self.level_weights = zip(*[(k, v) for k, v in config.levels.items() if v > 0])
+        self.ops, self.op_weights = zip(*[(k, v) for k, v in config.mutations.items() if v > 0])
+        self.prompt_hash = prompt_hash()
+
+    def remember(self, api: dict[str, Any]) -> None:
+        """Take in an API kept earlier (resume): it joins the buffer and the duplicate index."""
+        self.duplicates.admit(api)
+        self.buffer.add(api)
+
+    def jobs(self):
+        return (Job(f"api-{self.seed}-{i:07d}", i) for i in itertools.count())
+
+    async def __call__(self, job: Job) -> Outcome:
+        rng = random.Random(f"{self.seed}:{job.payload}")
+        level = rng.choices(self.levels, self.level_weights)[0]
+        subtree = self.sampler.sample(rng, level)
+        operation = rng.choices(self.ops, self.op_weights)[0]
+        parent, example = self.buffer.sample(rng)
+        messages = synthesis_messages(self.sampler.describe(subtree), subtree.level, example, operation)
+        result = await self.llm.chat(messages, schema=SPEC_SCHEMA, schema_name="api_spec",
+                                     temperature=self.config.temperature, max_tokens=self.config.max_tokens,
+                                     seed=rng.randrange(2**31))
+        api, failures, counters = spec_to_api(result.parsed)
+        api["domain"] = path_names(self.tree, subtree.main)
+        api["meta"] = {"source": "synth", "job_id": job.id, "parent": parent, "mutation": operation,
+                       "level": subtree.level, "tree_nodes": list(subtree.nodes), "prompt": self.prompt_hash,
+                       "model": result.model or self.llm.model, "seed": self.seed}
+        failures += api_problems(api, name_pattern=self.config.name_pattern, require_returns=True)
+        if failures:
+            reason = failures[0].check
+            return Outcome(rejected={"id": job.id, "reason": reason, "failures": [f.to_dict() for f in failures],
+                                     "api": api}, reason=reason, usage=result.usage, counters=counters)
+        duplicate = self.duplicates.admit(api)
+        if duplicate is not None:
+            return Outcome(rejected={"id": job.id, "reason": "duplicate", "duplicate_of": duplicate[0],
+                                     "similarity": duplicate[1], "api": api},
+                           reason="duplicate", usage=result.usage, counters=counters)
+        self.buffer.add(api)
+        return Outcome(kept=api, usage=result.usage, counters=counters)
+
+
+def _check_config(config: SynthConfig) -> None:
+    for name, weights, allowed, option in (("levels", config.levels, LEVELS, "--levels"),
+                                          ("mutations", config.mutations, MUTATIONS, "--mutations")):
+        unknown = set(weights) - set(allowed)
+        if unknown or not sum(weights.values()) > 0 or any(not w >= 0 for w in weights.values()):
+            raise InputError(f"{option}: proportions must be >= 0 over {', '.join(allowed)}, one of them > 0"
+                             + (f" (unknown: {', '.join(sorted(unknown))})" if unknown else ""))
+    if not 0 < config.dedup_threshold <= 1:
+        raise InputError("--dedup-threshold must be in (0, 1]")
+
+
+async def synth_apis(llm: LLMClient, tree: nx.DiGraph | str | Path, *, count: int, workers: int, out: Path,
+                     seed: int = 0, config: SynthConfig | None = None, console: Console | None = None,
+                     shard: tuple[int, int] | None = None) -> RunStats:
+    """Write APIs to ``out`` until it holds exactly ``count``; counters go to ``stats_path(out)``."""
+    config = config or SynthConfig()
+    _check_config(config)
+    if count < 1 or workers < 1:
+        raise InputError("--count and --workers must be at least 1")
+    tree = tree if isinstance(tree, nx.DiGraph) else load_tree(tree)
+    out = Path(out)
+    rejected = config.rejected or rejected_path(out)
+    synthesizer = ApiSynthesizer(llm, tree, seed=seed, config=config)
+    resumed = out.exists()
+    if resumed:
+        for _, api in iter_jsonl(out):
+            synthesizer.remember(api)
+    stats = await run_jobs(synthesizer.jobs(), synthesizer, out=out, rejected=rejected, workers=workers,
+                           target=count, shard=shard, label="synth-apis", console=console, id_key="meta.job_id")
+    total = _with_earlier_runs(stats, stats_path(out)) if resumed else stats
+    write_json_atomic(stats_path(out), {**total.to_dict(), "library": library_stats(out).to_dict()})
+    return stats
+
+
+def _with_earlier_runs(stats: RunStats, path: Path) -> RunStats:
+    """This run's counters plus those of the earlier finished runs on the same output (a killed
+    run writes no stats file, so its rejections and tokens are not in the totals)."""
+    if not path.exists():
+        return stats
+    try:
+        earlier = run_stats_from_dict(orjson.loads(path.read_bytes()))
+    except (orjson.JSONDecodeError, TypeError, AttributeError):
+        return stats
+    return RunStats(kept=stats.kept, rejected=stats.rejected + earlier.rejected, skipped=stats.skipped,
+                    reasons=stats.reasons + earlier.reasons, counters=stats.counters + earlier.counters,
+                    usage=stats.usage + earlier.usage, elapsed=stats.elapsed + earlier.elapsed)
+
