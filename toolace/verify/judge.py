@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,9 +18,11 @@ import orjson
 from toolace.errors import StructuredOutputError
 from toolace.llm.base import LLMClient, Usage
 from toolace.prompts import load_prompt
-from toolace.records import Api, AssistantMessage, Dialog, Failure, SystemMessage, ToolMessage
+from toolace.records import AssistantMessage, Dialog, Failure, SystemMessage, ToolMessage
+from toolace.verify.config import RuleConfig
 from toolace.verify.paths import short
 from toolace.verify.prepass import has_assistant_text, repetition, result_schema_failures, ungrounded_values
+from toolace.verify.rules_calls import compiled_api
 
 
 @dataclass(frozen=True)
@@ -70,12 +71,11 @@ class Judgement:
 class DialogJudge:
     """Runs the sub-judges of a sample; ``concurrency`` bounds the judge calls of all samples."""
 
-    def __init__(self, llm: LLMClient, *, concurrency: int,
-                 returns_validator: Callable[[Api], Any] = lambda api: None,
+    def __init__(self, llm: LLMClient, *, concurrency: int, config: RuleConfig | None = None,
                  max_tokens: int = 160, max_chars: int = 6000):
         self.llm = llm
         self.semaphore = asyncio.Semaphore(concurrency)
-        self.returns_validator = returns_validator
+        self.config = config or RuleConfig()
         self.max_tokens = max_tokens
         self.max_chars = max_chars
 
@@ -107,7 +107,7 @@ class DialogJudge:
     async def _tool_response(self, dialog: Dialog):
         if not any(isinstance(m, ToolMessage) for m in dialog.messages):
             return [], Usage(), False
-        broken = result_schema_failures(dialog, self.returns_validator)
+        broken = result_schema_failures(dialog, lambda api: compiled_api(api, self.config).returns_validator)
         if broken:
             return broken, Usage(), False
         called = {call.name for call in dialog.calls()}

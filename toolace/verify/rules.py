@@ -64,12 +64,13 @@ class RuleContext:
             found = self._compiled[id(api)] = compiled_api(api, self.config)
         return found
 
-    def context_words(self) -> set[str]:
+    def context_words(self) -> tuple[set[str], str]:
         return self._context_words
 
     @cached_property
-    def _context_words(self) -> set[str]:
-        """Words the assistant may quote: user and system text, tool names, arguments and results."""
+    def _context_words(self) -> tuple[set[str], str]:
+        """What the assistant may quote (user and system text, tool names, arguments, results):
+        its words, and the whole text for CJK, which has no spaces to split words on."""
         texts = []
         for message in self.dialog.messages:
             if isinstance(message, ToolMessage):
@@ -80,7 +81,8 @@ class RuleContext:
                 texts.append(message.content)
         for api in self.dialog.tools:
             texts += [api.name, *api.properties]
-        return script_words(" ".join(texts))
+        text = " ".join(texts)
+        return script_words(text), text
 
 
 def check_api_definitions(ctx: RuleContext) -> Iterator[Failure]:

@@ -22,12 +22,12 @@ _INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd\ud800-\udfff]"
 # before "b"/"f" also matches, which only costs the exact walk.
 _INVALID_IN_JSON = re.compile(rb"\\u00[01]|\\[bf]|\x7f|\xc2[\x80-\x9f]|\xef\xbf\xbd")
 
-# One unit per word in alphabetic scripts, one per character in CJK (where a character is a word).
+# Runs of one script: words in alphabetic scripts, phrases in CJK (weighed by length in _words).
 _SCRIPTS = re.compile(
     r"(?P<latin>[A-Za-z\u00c0-\u024f]+)|(?P<cyrillic>[\u0400-\u04ff]+)|(?P<greek>[\u0370-\u03ff]+)"
     r"|(?P<arabic>[\u0600-\u06ff]+)|(?P<hebrew>[\u0590-\u05ff]+)|(?P<devanagari>[\u0900-\u097f]+)"
     r"|(?P<thai>[\u0e00-\u0e7f]+)|(?P<hangul>[\uac00-\ud7af\u1100-\u11ff]+)"
-    r"|(?P<cjk>[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff])"
+    r"|(?P<cjk>[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]+)"
 )
 _ASCII_OPEN_CLOSE = (("(", ")"), ("[", "]"), ("{", "}"), ("\u201c", "\u201d"), ("\u300c", "\u300d"))
 # Words a finished English sentence does not end on.
@@ -132,23 +132,34 @@ def cut_off(text: str, require_terminal_punctuation: bool = False) -> str | None
     return None
 
 
+def _words(text: str) -> list[tuple[str, str, int]]:
+    """(script, run, weight): a CJK run of n characters weighs about n/2 words (no spaces there)."""
+    return [(m.lastgroup, m.group(), (len(m.group()) + 1) // 2 if m.lastgroup == "cjk" else 1)
+            for m in _SCRIPTS.finditer(text)]
+
+
 def _mixed_language(text: str, ctx) -> str | None:
-    units = [(m.lastgroup, m.group()) for m in _SCRIPTS.finditer(text)]
-    counts = Counter(script for script, _ in units)
+    words = _words(text)
+    counts = Counter()
+    for script, _, weight in words:
+        counts[script] += weight
     if len(counts) < 2:
         return None
     main, _ = counts.most_common(1)[0]
+    total = sum(counts.values())
     # Names and values quoted from the user, the tools or their results are not a language switch.
-    quoted = ctx.context_words()
-    others = [word for script, word in units if script != main and word.lower() not in quoted]
+    quoted_words, quoted_text = ctx.context_words()
+    others = [(run, weight) for script, run, weight in words if script != main
+              and not (run in quoted_text if script == "cjk" else run.lower() in quoted_words)]
+    share = sum(weight for _, weight in others)
     config = ctx.config
-    if len(others) >= config.mixed_language_min_words and len(others) / len(units) > config.mixed_language_tolerance:
-        scripts = sorted({script for script, word in units if script != main})
-        return (f"mostly {main} with {len(others)} of {len(units)} words in {', '.join(scripts)} "
-                f"(e.g. {others[0]!r}); tolerance {config.mixed_language_tolerance:.0%}")
+    if share >= config.mixed_language_min_words and share / total > config.mixed_language_tolerance:
+        scripts = sorted({script for script, _, _ in words if script != main})
+        return (f"mostly {main} with {share} of {total} words in {', '.join(scripts)} "
+                f"(e.g. {others[0][0]!r}); tolerance {config.mixed_language_tolerance:.0%}")
     return None
 
 
 def script_words(text: str) -> set[str]:
-    """The lower-cased words (CJK: characters) of a text, for telling quotes from language switches."""
-    return {m.group().lower() for m in _SCRIPTS.finditer(text)}
+    """The lower-cased words of a text, for telling quoted names from language switches."""
+    return {run.lower() for _, run, _ in _words(text)}

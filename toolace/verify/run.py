@@ -108,7 +108,7 @@ async def verify_dialogs(
     total = scan_inputs(inputs)
     verifier = Verifier(config)
     if llm is not None:
-        verifier.judge = DialogJudge(llm, concurrency=workers, returns_validator=verifier.returns_validator)
+        verifier.judge = DialogJudge(llm, concurrency=workers, config=config)
         verifier.provenance = {"judge_model": llm.model, "prompts": prompt_versions()}
     started = time.perf_counter()
     try:
