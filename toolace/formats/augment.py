@@ -104,6 +104,13 @@ class _SchemaRename:
                 out["required"] = [self.names.get(r, r) for r in out["required"]]
         if self.items is not None:
             out["items"] = self.items.apply_schema()
+        # Values written in the schema itself hold the same (nested) names as arguments do.
+        for key in ("default", "const"):
+            if key in out:
+                out[key] = self.apply_value(out[key])
+        for key in ("enum", "examples"):
+            if isinstance(out.get(key), list):
+                out[key] = [self.apply_value(v) for v in out[key]]
         return out
 
     def apply_value(self, value: Any) -> Any:

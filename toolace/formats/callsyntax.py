@@ -16,7 +16,8 @@ import re
 from typing import Any
 
 # Characters that end a function name, an argument name or a bare word.
-_NAME_STOP = set("()[]{},=\"\n")
+_NAME_STOP = set("()[]{},=\"\n")  # "(" and ")" may still appear inside a name: see _Parser.call
+_NAME_TEXT_STOP = set("[]{},=\"\n")
 _KEY_STOP = set("()[]{},=:'\" \t\r\n")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "a": "\a", "0": "\0",
             "\\": "\\", "'": "'", '"': '"', "\n": ""}
@@ -74,29 +75,53 @@ class _Parser:
         return found
 
     def call(self) -> dict[str, Any]:
+        """``name(k=v, ...)``. Real names hold parentheses and commas ("User Feed (Video Posts) V2"),
+        so each ``(`` is tried as the start of the arguments until one parses and is followed by
+        ``,`` or ``]``; the first failure is the one reported."""
         self.skip_space()
-        start = self.pos
-        while self.pos < len(self.text) and self.text[self.pos] not in _NAME_STOP:
-            self.pos += 1
-        name = self.text[start:self.pos].strip()
-        if not name:
-            raise self.fail("a function name")
-        self.expect("(")
+        start = scan = self.pos
+        first_error: CallSyntaxError | None = None
+        while True:
+            # A comma may be part of a name ("M4.5+ Earthquakes, Past 7 Days") until a "(" has
+            # failed as an argument list: after that it ends the call ("[f(x), g(b=1)]" is an error).
+            stops = _NAME_TEXT_STOP if first_error else _NAME_TEXT_STOP - {","}
+            while scan < len(self.text) and self.text[scan] != "(" and self.text[scan] not in stops:
+                scan += 1
+            if self.text[scan:scan + 1] != "(":
+                if first_error is not None:
+                    raise first_error
+                self.pos = scan
+                raise self.fail("'(' after the function name" if self.text[start:scan].strip() else "a function name")
+            name = self.text[start:scan].strip()
+            self.pos = scan + 1
+            try:
+                if not name:
+                    raise CallSyntaxError(f"at character {start}: expected a function name before '('")
+                arguments = self.arguments(name)
+                self.skip_space()
+                if self.peek() in (",", "]"):
+                    return {"name": name, "arguments": arguments}
+                raise self.fail("',' or ']' after a call")
+            except CallSyntaxError as e:
+                first_error = first_error or e
+            scan += 1
+
+    def arguments(self, name: str) -> dict[str, Any]:
         arguments: dict[str, Any] = {}
-        if not self.take(")"):
-            while True:
-                key = self.key()
-                if key in arguments:
-                    raise CallSyntaxError(f"at character {self.pos}: argument {key!r} given twice in {name}()")
-                if not self.take("="):
-                    raise self.fail("'=' after an argument name (calls take keyword arguments only)")
-                arguments[key] = self.value()
-                if self.take(")"):
-                    break
-                self.expect(",")
-                if self.take(")"):  # trailing comma
-                    break
-        return {"name": name, "arguments": arguments}
+        if self.take(")"):
+            return arguments
+        while True:
+            key = self.key()
+            if key in arguments:
+                raise CallSyntaxError(f"at character {self.pos}: argument {key!r} given twice in {name}()")
+            if not self.take("="):
+                raise self.fail("'=' after an argument name (calls take keyword arguments only)")
+            arguments[key] = self.value()
+            if self.take(")"):
+                return arguments
+            self.expect(",")
+            if self.take(")"):  # trailing comma
+                return arguments
 
     def key(self) -> str:
         self.skip_space()
@@ -268,7 +293,7 @@ def looks_like_calls(text: str) -> bool:
         return False
     inner = stripped[1:].lstrip()
     cut = inner.find("(")
-    return cut > 0 and not any(c in _NAME_STOP for c in inner[:cut])
+    return cut > 0 and not any(c in _NAME_TEXT_STOP - {","} for c in inner[:cut])
 
 
 # -- printing ---------------------------------------------------------------------------------
@@ -308,8 +333,15 @@ def print_literal(value: Any) -> str:
 
 
 def printable_name(name: str) -> bool:
-    """Whether a function name survives a print/parse round trip."""
-    return bool(name.strip()) and name == name.strip() and not any(c in _NAME_STOP for c in name)
+    """Whether a function name survives a print/parse round trip (parentheses may, if they parse back)."""
+    if not name.strip() or name != name.strip() or any(c in _NAME_TEXT_STOP - {","} for c in name):
+        return False
+    if not any(c in name for c in "(),"):
+        return True
+    try:
+        return parse_calls(f"[{name}()]") == [{"name": name, "arguments": {}}]
+    except CallSyntaxError:
+        return False
 
 
 def printable_key(key: str) -> bool:
