@@ -35,13 +35,18 @@ def short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    """Every string inside a JSON value (keys excluded), with its path."""
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
+def leaves(value: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """Every scalar inside a JSON value (keys excluded), with its path."""
+    if isinstance(value, dict):
         for key, sub in value.items():
-            yield from strings(sub, join(path, key))
+            yield from leaves(sub, join(path, key))
     elif isinstance(value, list):
         for index, sub in enumerate(value):
-            yield from strings(sub, join(path, index))
+            yield from leaves(sub, join(path, index))
+    else:
+        yield path, value
+
+
+def strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    """Every string inside a JSON value, with its path."""
+    return ((where, leaf) for where, leaf in leaves(value, path) if isinstance(leaf, str))

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 from toolace.records import AssistantMessage, Dialog, Failure, SystemMessage, ToolMessage, UserMessage
-from toolace.verify.paths import join, join_all, short
+from toolace.verify.paths import join, join_all, leaves, short
 
 _NON_WORD = re.compile(r"[\W_]+")
 _NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
@@ -33,17 +32,6 @@ def _numbers(text: str) -> set[float]:
         except ValueError:
             pass
     return found
-
-
-def _leaves(value: Any, path: str) -> Iterator[tuple[str, Any]]:
-    if isinstance(value, dict):
-        for key, sub in value.items():
-            yield from _leaves(sub, join(path, key))
-    elif isinstance(value, list):
-        for index, sub in enumerate(value):
-            yield from _leaves(sub, join(path, index))
-    else:
-        yield path, value
 
 
 def ungrounded_values(dialog: Dialog) -> list[tuple[str, str, Any]]:
@@ -70,7 +58,7 @@ def ungrounded_values(dialog: Dialog) -> list[tuple[str, str, Any]]:
                 for key, argument in call.arguments.items():
                     declared = properties.get(key)
                     declared = declared if isinstance(declared, dict) else {}
-                    for path, value in _leaves(argument, join(base, key)):
+                    for path, value in leaves(argument, join(base, key)):
                         if value is None or isinstance(value, bool) or value == "" \
                                 or value == declared.get("default") or value in (declared.get("enum") or ()):
                             continue
