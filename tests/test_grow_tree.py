@@ -9,8 +9,8 @@ from collections import Counter
 import orjson
 import pytest
 
-from toolace.errors import EngineError
-from toolace.grow_tree import CHUNK_CHARS, chunk_text, grow_tree, normalise_name
+from toolace.errors import EngineError, InputError
+from toolace.grow_tree import CHUNK_CHARS, chunk_text, grow_tree, normalise_name, start_tree
 from toolace.llm.fake import ScriptedLLM
 from toolace.prompts import load_prompt
 from toolace.testing.fake_server import FakeOpenAIServer, reply
@@ -181,7 +181,8 @@ async def test_docs_extraction_places_items_under_the_right_domain(tmp_path):
                 {"name": "Cancel hotel booking", "description": "Cancel a hotel booking."},
                 {"name": "search flight by fare classes", "description": "A copy."}]}]}
         return {"domains": [{"name": "Pet care", "description": "Services for pets.", "functionalities": [
-            {"name": "Book vet appointment", "description": "Book a veterinary appointment."}]}]}
+            {"name": "Book vet appointment", "description": "Book a veterinary appointment."},
+            {"name": "Cancel vet appointment", "description": "Cancel a veterinary appointment."}]}]}
 
     llm = ScriptedLLM(responder=extractor)
     out = tmp_path / "out.json"
@@ -189,7 +190,9 @@ async def test_docs_extraction_places_items_under_the_right_domain(tmp_path):
     G = load_tree(out)
     assert G.nodes["travel.flights.search_flights_by_fare_class"]["meta"]["doc"] == "airline.txt"
     assert "travel.hotels.cancel_hotel_booking" in G
-    assert G.nodes["pet_care"]["depth"] == 1 and list(G.successors("pet_care")) == ["pet_care.book_vet_appointment"]
+    # A new domain; its functionalities sit side by side, never one under another.
+    assert G.nodes["pet_care"]["depth"] == 1
+    assert sorted(G.successors("pet_care")) == ["pet_care.book_vet_appointment", "pet_care.cancel_vet_appointment"]
     assert G.nodes["pet_care.book_vet_appointment"]["meta"]["source"] == "docs"
     assert stats.dropped == {"duplicate": 1} and stats.doc_chunks == 2 and len(llm.requests) == 2
     sent = llm.requests[0].messages[0]["content"]
@@ -233,19 +236,30 @@ def test_cli_grows_a_tree_through_an_openai_server(tmp_path):
     assert server.requests[0]["response_format"]["type"] == "json_schema"
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--depth", "2", "--branching", "2"], "in.json: node 'x': parent 'ghost' does not exist"),
-    (["--depth", "0", "--branching", "2"], "--depth must be between 1 and 8, not 0"),
-])
-def test_cli_bad_input_is_one_line_exit_2_before_any_engine(tmp_path, args, message):
+def test_cli_bad_tree_is_one_line_exit_2_before_any_engine(tmp_path):
     (tmp_path / "in.json").write_bytes(orjson.dumps({"format": "toolace-tree", "version": 1, "nodes": [
         {"id": "r", "name": "R", "parent": None}, {"id": "x", "name": "X", "parent": "ghost"}]}))
     # A dead endpoint: reaching it would be exit 1, so exit 2 proves the input was checked first.
-    out = run_cli("grow-tree", "--tree", str(tmp_path / "in.json"), "--out", str(tmp_path / "o.json"), *args,
-                  "--base-url", "http://127.0.0.1:9/v1")
+    out = run_cli("grow-tree", "--tree", str(tmp_path / "in.json"), "--out", str(tmp_path / "o.json"),
+                  "--depth", "2", "--branching", "2", "--base-url", "http://127.0.0.1:9/v1")
     assert out.returncode == 2, out.stderr
     lines = [line for line in out.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and message in lines[0] and "Traceback" not in out.stderr
+    assert len(lines) == 1 and "in.json: node 'x': parent 'ghost' does not exist" in lines[0]
+    assert "Traceback" not in out.stderr and not (tmp_path / "o.json").exists()
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"depth": 0}, "--depth must be between 1 and 8, not 0"),
+    ({"branching": 65}, "--branching must be between 1 and 64, not 65"),
+    ({"workers": 0}, "--workers must be at least 1"),
+    ({"tree": None}, "give --tree .* or --docs"),
+    ({"docs": "nowhere"}, "--docs nowhere: no such file or folder"),
+])
+def test_bad_options_are_refused(tmp_path, options, message):
+    tree = write_tree(tmp_path / "in.json", ("root", "All", None))
+    kwargs = {"tree": tree, "out": tmp_path / "o.json", "depth": 2, "branching": 2, "workers": 1, **options}
+    with pytest.raises(InputError, match=message):
+        start_tree(**kwargs)
 
 
 @pytest.mark.engine

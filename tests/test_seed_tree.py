@@ -1,6 +1,5 @@
 """The curated seed tree and the tree summary (`toolace show-tree`)."""
 
-import os
 import re
 import subprocess
 import sys
@@ -63,20 +62,24 @@ def test_tree_stats_counts_a_small_tree():
     assert stats.grown == {"llm": 1}
 
 
-def run_cli(*args):
-    env = {**os.environ, "COLUMNS": "200"}
-    env.pop("TOOLACE_BASE_URL", None)
-    return subprocess.run([sys.executable, "-m", "toolace", *args], capture_output=True, text=True,
-                          timeout=60, env=env)
+def run_cli(monkeypatch, capsys, *args):
+    """Run the CLI in this process (as ``toolace ARGS``): exit code and what it printed on stderr."""
+    from toolace.cli import main
+
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setattr(sys, "argv", ["toolace", *args])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    return exit_.value.code or 0, capsys.readouterr().err
 
 
-def test_show_tree_prints_the_counts():
-    out = run_cli("show-tree", str(SEED), "--outline", "1")
-    assert out.returncode == 0, out.stderr
+def test_show_tree_prints_the_counts(monkeypatch, capsys):
+    code, err = run_cli(monkeypatch, capsys, "show-tree", str(SEED), "--outline", "1")
+    assert code == 0, err
     stats = tree_stats(load_tree(SEED))
-    assert re.search(rf"domains\s+│\s+{stats.domains}\b", out.stderr)
-    assert re.search(rf"leaves \(functionalities\)\s+│\s+{stats.leaves}\b", out.stderr)
-    assert "Developer tools" in out.stderr and "├── Finance" in out.stderr
+    assert re.search(rf"domains\s+│\s+{stats.domains}\b", err)
+    assert re.search(rf"leaves \(functionalities\)\s+│\s+{stats.leaves}\b", err)
+    assert "Developer tools" in err and "├── Finance" in err
 
 
 @pytest.mark.parametrize("nodes, message", [
@@ -84,11 +87,11 @@ def test_show_tree_prints_the_counts():
      "bad.json: node 'x': parent 'nowhere' does not exist"),
     ([{"id": "r", "name": "R", "parent": None}, {"id": "x", "parent": "r"}], "bad.json: node 'x': missing 'name'"),
 ])
-def test_bad_tree_file_is_one_line_exit_2(tmp_path, nodes, message):
+def test_bad_tree_file_is_one_line_exit_2(monkeypatch, capsys, tmp_path, nodes, message):
     bad = tmp_path / "bad.json"
     bad.write_bytes(orjson.dumps({"format": "toolace-tree", "version": 1, "nodes": nodes}))
-    out = run_cli("show-tree", str(bad))
-    assert out.returncode == 2
-    errors = [line for line in out.stderr.splitlines() if line.strip()]
-    assert len(errors) == 1 and message in errors[0] and "Traceback" not in out.stderr
+    code, err = run_cli(monkeypatch, capsys, "show-tree", str(bad))
+    assert code == 2
+    errors = [line for line in err.splitlines() if line.strip()]
+    assert len(errors) == 1 and message in errors[0] and "Traceback" not in err
 

@@ -294,8 +294,9 @@ class _Grower:
         """Put a functionality under the domain's area that shares most words with it, else the domain."""
         G = self.G
         words = _content_words(item["name"] + " " + item["description"])
+        # Functionalities placed from documents earlier are leaves, never areas for the next ones.
         areas = [(len(words & _content_words(G.nodes[a]["name"] + " " + G.nodes[a]["description"])), a)
-                 for a in sorted(G.successors(domain))]
+                 for a in sorted(G.successors(domain)) if G.nodes[a]["meta"].get("source") != "docs"]
         ranked = [a for score, a in sorted(areas, key=lambda sa: -sa[0]) if score > 0]
         for parent in [*ranked[:1], domain]:
             node_id, reason = add_child(G, parent, item["name"], item["description"], meta,
