@@ -150,8 +150,12 @@ def start_tree(*, tree: Path | None, out: Path, depth: int, branching: int, docs
 
 async def grow_tree(llm: LLMClient, *, tree: Path | None, out: Path, depth: int, branching: int,
                     docs: Path | None = None, workers: int = 8, seed: int | None = None,
-                    console: Console | None = None, save_every: int = 8) -> GrowStats:
-    """Grow ``tree`` (or ``out`` when it exists: resume) into ``out``; see the module docstring."""
+                    console: Console | None = None, save_every: int | None = None) -> GrowStats:
+    """Grow ``tree`` (or ``out`` when it exists: resume) into ``out``; see the module docstring.
+
+    ``save_every``: rewrite ``out`` after this many answers; by default after 8 answers and no
+    sooner than ten times the last save took, so saving a large tree costs at most ~10% of the run.
+    """
     out = Path(out)
     console = console or Console(stderr=True)
     if out.exists():
@@ -175,23 +179,31 @@ class _Grower:
     """One run's state: the graph, the limits, the counters and the save cadence."""
 
     def __init__(self, llm: LLMClient, G: nx.DiGraph, out: Path, *, depth: int, branching: int,
-                 workers: int, seed: int | None, console: Console, save_every: int):
+                 workers: int, seed: int | None, console: Console, save_every: int | None):
         self.llm, self.G, self.out = llm, G, out
         self.depth, self.branching, self.workers, self.seed = depth, branching, workers, seed
         self.console, self.save_every = console, save_every
         self.stats = GrowStats()
         self.changed = False
         self.unsaved = 0
+        self.saved_at, self.save_cost = 0.0, 0.0
 
     def _save_soon(self) -> None:
         self.changed = True
         self.unsaved += 1
-        if self.unsaved >= self.save_every:
+        if self.save_every is not None:
+            due = self.unsaved >= self.save_every
+        else:
+            due = self.unsaved >= 8 and time.perf_counter() - self.saved_at >= 10 * self.save_cost
+        if due:
             self.save()
 
     def save(self) -> None:
         if self.unsaved:
+            started = time.perf_counter()
             save_tree(self.G, self.out)
+            self.saved_at = time.perf_counter()
+            self.save_cost = self.saved_at - started
             self.unsaved = 0
 
     def _count(self, added: tuple[str | None, str | None]) -> str | None:
