@@ -12,6 +12,7 @@ from toolace.errors import ToolaceError
 
 # Each module registers its commands on `app`.
 from toolace.commands import engine  # noqa: F401,E402
+from toolace.commands import dialogs  # noqa: F401,E402
 from toolace.commands import verify  # noqa: F401,E402
 from toolace.commands import apis  # noqa: F401,E402
 from toolace.commands import tree  # noqa: F401,E402

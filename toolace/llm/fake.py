@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -74,3 +75,16 @@ class ScriptedLLM(BaseLLM):
         prompt = sum(len(str(m.get("content") or "")) for m in messages) // 4
         usage = Usage(prompt_tokens=prompt, completion_tokens=max(1, len(text) // 4), requests=1)
         return text, reply.finish_reason, usage
+
+    # Logprob of each token in ``prompt_logprobs``; tests replace it to script a learner's loss.
+    token_logprob: Callable[[str], float] = staticmethod(lambda token: -1.0)
+
+    async def prompt_logprobs(self, messages: Messages, *, model: str | None = None) -> tuple[list[tuple[str, float]], Usage]:
+        """Like ``OpenAIClient.prompt_logprobs``: ChatML-rendered prompt split at word starts."""
+        if self.record:
+            self.requests.append(Request(list(messages), None, "prompt_logprobs", None, None, None))
+        text = "".join(f"<|im_start|>{m['role']}\n{m.get('content') or ''}<|im_end|>\n" for m in messages)
+        tokens = [(t, self.token_logprob(t)) for t in re.findall(r"\s*\S+|\s+", text)][1:]
+        usage = Usage(prompt_tokens=len(tokens) + 1, completion_tokens=1, requests=1)
+        self.usage.add(usage)
+        return tokens, usage

@@ -1,0 +1,150 @@
+"""gen_dialogs with a scripted LLM: the mix holds over 1,000 dialogs and each kind has its shape."""
+
+from collections import Counter
+
+import pytest
+
+from dialog_apis import library
+from toolace.dialogs import gen_dialogs
+from toolace.dialogs.fake_agents import agent_responder, numbered_responder
+from toolace.dialogs.plan import parse_mix
+from toolace.jsonl import read_jsonl
+from toolace.llm.fake import ScriptedLLM
+from toolace.records import AssistantMessage, Dialog, ToolMessage, UserMessage
+
+
+async def generate(tmp_path, kind_mix, count=20, **kw):
+    llm = ScriptedLLM(responder=kw.pop("responder", None) or numbered_responder())
+    out = tmp_path / "dialogs.jsonl"
+    stats = await gen_dialogs(llm, library(), count=count, out=out, workers=kw.pop("workers", 8), mix=kind_mix,
+                              **{"consistency": 1, "tool_error_rate": 0.0, **kw})
+    return [Dialog.model_validate(d) for d in read_jsonl(out)], stats, llm
+
+
+def check_calls_answered(dialog: Dialog) -> None:
+    """Every call is answered by exactly one tool message, right after the turn that made it."""
+    messages = dialog.messages
+    for i, m in enumerate(messages):
+        if isinstance(m, AssistantMessage) and m.tool_calls:
+            answers = messages[i + 1:i + 1 + len(m.tool_calls)]
+            assert [a.tool_call_id for a in answers if isinstance(a, ToolMessage)] == [c.id for c in m.tool_calls]
+            assert [a.name for a in answers] == [c.name for c in m.tool_calls]
+    answered = Counter(m.tool_call_id for m in messages if isinstance(m, ToolMessage))
+    assert all(answered[c.id] == 1 for c in dialog.calls()) and sum(answered.values()) == len(dialog.calls())
+    assert isinstance(messages[0], UserMessage) and isinstance(messages[-1], AssistantMessage)
+    assert messages[-1].content and not messages[-1].tool_calls
+
+
+def roles(dialog):
+    return ["call" if getattr(m, "tool_calls", None) else m.role for m in dialog.messages]
+
+
+async def test_a_thousand_dialogs_follow_the_mix(tmp_path):
+    llm = ScriptedLLM(responder=agent_responder, record=False)
+    out = tmp_path / "dialogs.jsonl"
+    stats = await gen_dialogs(llm, library(), count=1000, out=out, workers=32)
+    dialogs = list(read_jsonl(out))
+    assert stats.kept == 1000 == len(dialogs) == len({d["id"] for d in dialogs})
+    counts = Counter(d["kind"] for d in dialogs)
+    for kind, share in parse_mix(None).items():
+        assert abs(counts[kind] / 1000 - share) <= 0.03, (kind, counts[kind], share)
+    for d in map(Dialog.model_validate, dialogs[:200]):
+        check_calls_answered(d)
+
+
+async def test_single(tmp_path):
+    dialogs, _, llm = await generate(tmp_path, {"single": 1.0})
+    for d in dialogs:
+        assert d.kind == "single" and roles(d) == ["user", "call", "tool", "assistant"]
+        assert len(d.calls()) == 1 and d.meta["turns"] == 1
+        call = d.calls()[0]
+        assert d.tool(call.name) is not None and set(d.tool(call.name).required) <= set(call.arguments)
+        check_calls_answered(d)
+    # The assistant was shown the tool list and constrained to the planned call.
+    asked = [r for r in llm.requests if r.schema_name == "assistant_turn"][0]
+    assert "Tools:" in asked.messages[0]["content"] and asked.max_tokens <= 512
+
+
+async def test_parallel_calls_share_one_assistant_turn(tmp_path):
+    dialogs, _, _ = await generate(tmp_path, {"parallel": 1.0})
+    for d in dialogs:
+        n = len(d.calls())
+        assert n in (2, 3) and roles(d) == ["user", "call"] + ["tool"] * n + ["assistant"]
+        check_calls_answered(d)
+
+
+async def test_dependent_call_takes_a_value_from_the_earlier_result(tmp_path):
+    dialogs, _, _ = await generate(tmp_path, {"dependent": 1.0})
+    for d in dialogs:
+        assert roles(d) == ["user", "call", "tool", "call", "tool", "assistant"]
+        first, second = d.calls()
+        result = d.messages[2].content
+        (dep,) = d.meta["dependencies"]
+        assert (dep["from_call"], dep["call"]) == (first.id, second.id)
+        value = second.arguments[dep["argument"]]
+        assert value == result[dep["field"]]
+        assert value not in d.messages[0].content  # it came from the result, not from the user
+        assert d.meta["complexity"]["dependency_depth"] == 2
+        check_calls_answered(d)
+
+
+async def test_clarify_asks_before_the_call(tmp_path):
+    dialogs, _, llm = await generate(tmp_path, {"clarify": 1.0})
+    for d in dialogs:
+        assert roles(d) == ["user", "assistant", "user", "call", "tool", "assistant"]
+        missing = d.meta["plan"][0]["missing"]
+        assert missing in d.calls()[0].arguments and d.meta["turns"] == 2
+        check_calls_answered(d)
+    # The user agent was told to leave the value out, then to supply it.
+    tasks = [r.messages[0]["content"] for r in llm.requests if r.schema_name == "user_turn"]
+    assert any("leave out" in t for t in tasks) and any("Answer it with a concrete" in t for t in tasks)
+
+
+@pytest.mark.parametrize("kind", ["non_tool", "irrelevance"])
+async def test_non_tool_and_irrelevance_make_no_call(tmp_path, kind):
+    dialogs, _, _ = await generate(tmp_path, {kind: 1.0})
+    for d in dialogs:
+        assert d.kind == kind and roles(d) == ["user", "assistant"] and not d.calls()
+        if kind == "irrelevance":
+            assert d.tool(d.meta["hidden_api"]) is None and len(d.tools) >= 2
+
+
+async def test_multi_turn_chains_kinds_over_the_asked_turns(tmp_path):
+    dialogs, _, _ = await generate(tmp_path, {"multi_turn": 1.0}, count=30, turns=(2, 4))
+    chained = Counter()
+    for d in dialogs:
+        users = sum(1 for m in d.messages if isinstance(m, UserMessage))
+        steps = d.meta["plan"]
+        assert 2 <= len(steps) <= 4 and d.meta["turns"] == users
+        assert users == len(steps) + sum(1 for s in steps if s["kind"] == "clarify")
+        assert steps[0]["kind"] != "non_tool"  # a multi-turn dialog starts with a tool request
+        chained.update(s["kind"] for s in steps)
+        check_calls_answered(d)
+    assert len(chained) >= 4
+
+
+async def test_tool_errors_are_error_objects_the_assistant_then_handles(tmp_path):
+    dialogs, _, llm = await generate(tmp_path, {"single": 1.0}, tool_error_rate=1.0)
+    for d in dialogs:
+        error = d.messages[2].content["error"]
+        assert error["code"] in {"INVALID_ARGUMENT", "NOT_FOUND", "RATE_LIMITED", "TIMEOUT", "PERMISSION_DENIED",
+                                 "UNAVAILABLE"}
+        assert d.meta["tool_errors"] == 1 and d.messages[3].content
+    summaries = [r.messages[0]["content"] for r in llm.requests if r.schema_name == "assistant_turn"
+                 and "Tell the user what the tool results" in r.messages[0]["content"]]
+    assert summaries and all('"error"' in s for s in summaries)
+
+
+async def test_records_carry_provenance_thoughts_and_complexity(tmp_path):
+    dialogs, stats, _ = await generate(tmp_path, {"parallel": 1.0}, count=5)
+    for d in dialogs:
+        meta = d.meta
+        assert set(meta["prompts"]) == {"dialog_user", "dialog_assistant", "dialog_tool"}
+        assert meta["model"] == "scripted" and meta["seed"] == 0 and meta["index"] >= 0
+        thought_at = {t["message"] for t in meta["thoughts"]}
+        assert all(d.messages[i].role == "assistant" for i in thought_at)
+        assert all("thought" not in str(m.content) for m in d.messages if m.role == "assistant")
+        c = meta["complexity"]
+        assert c["candidates"] == len(d.tools) and c["calls"] == len(d.calls()) and 0 <= c["score"] <= 1
+        assert meta["tokens"]["requests"] >= 4 and meta["tokens"]["completion"] > 0
+    assert stats.usage.requests == sum(d.meta["tokens"]["requests"] for d in dialogs)

@@ -1,0 +1,136 @@
+"""gen_dialogs as a run: self-consistency, drops with reasons, resume, learner-loss band, stats."""
+
+import asyncio
+
+import orjson
+
+from dialog_apis import library
+from toolace.dialogs import gen_dialogs, kind_rows
+from toolace.dialogs.fake_agents import agent_responder, instance
+from toolace.dialogs.generate import make_dialog
+from toolace.dialogs.plan import Library
+from toolace.dialogs.simulate import Settings
+from toolace.jsonl import count_lines, read_jsonl
+from toolace.llm.fake import ScriptedLLM
+from toolace.runner import Job, stats_path
+
+
+def is_call_step(request):
+    return (request.schema_name == "assistant_turn"
+            and request.schema["properties"]["action"]["properties"]["type"]["const"] == "call")
+
+
+def disagreeing(first_distinct: int, pattern=None):
+    """Call-step samples differ (a number in their strings) for the first ``first_distinct`` of them."""
+    seen = 0
+
+    def respond(request):
+        nonlocal seen
+        if not is_call_step(request):
+            return agent_responder(request)
+        seen += 1
+        tag = pattern(seen) if pattern else (f" v{seen}" if seen <= first_distinct else "")
+        return instance(request.schema, tag)
+
+    return respond
+
+
+async def run(tmp_path, responder, count=2, **kw):
+    llm = ScriptedLLM(responder=responder)
+    out = tmp_path / "dialogs.jsonl"
+    stats = await gen_dialogs(llm, library(), count=count, out=out, workers=1,
+                              **{"mix": {"single": 1.0}, "consistency": 3, "tool_error_rate": 0.0, **kw})
+    rejected = tmp_path / "dialogs.rejected.jsonl"
+    return (list(read_jsonl(out)), list(read_jsonl(rejected)) if rejected.exists() else [], stats, llm)
+
+
+async def test_samples_that_never_agree_drop_the_dialog_as_inconsistent(tmp_path):
+    kept, rejected, stats, llm = await run(tmp_path, disagreeing(6))
+    assert [r["id"] for r in kept] == ["dlg-0-0000001", "dlg-0-0000002"]
+    assert [(r["id"], r["kind"], r["reason"]) for r in rejected] == [("dlg-0-0000000", "single", "inconsistent")]
+    assert rejected[0]["messages"][0]["role"] == "user"  # what was written so far, for inspection
+    assert stats.reasons == {"inconsistent": 1}
+    calls = [r for r in llm.requests if is_call_step(r)]
+    assert len(calls) == 6 + 2 * 3  # two rounds of 3 for the dropped dialog, one round for each kept
+    assert all(r.temperature and r.seed is None for r in calls)
+
+
+async def test_a_step_is_sampled_again_once_before_it_is_given_up(tmp_path):
+    kept, rejected, _, _ = await run(tmp_path, disagreeing(3), count=1)
+    assert not rejected and len(kept) == 1
+    assert kept[0]["meta"]["consistency"] == {"k": 3, "resampled": 1}
+    assert kept[0]["meta"]["thoughts"][0]["agreed"] == "3/6"
+
+
+async def test_the_majority_decision_is_kept(tmp_path):
+    # Samples 1 and 2 agree, sample 3 differs: 2 of 3 is a majority.
+    kept, rejected, _, _ = await run(tmp_path, disagreeing(0, pattern=lambda n: " odd" if n % 3 == 0 else ""),
+                                     count=1)
+    assert not rejected
+    call = kept[0]["messages"][1]["tool_calls"][0]
+    assert "odd" not in orjson.dumps(call["arguments"]).decode()
+    assert kept[0]["meta"]["thoughts"][0]["agreed"] == "2/3"
+
+
+async def test_unusable_model_output_drops_one_dialog_and_the_run_goes_on(tmp_path):
+    failures = 0
+
+    def respond(request):
+        nonlocal failures
+        if request.schema_name == "tool_result" and failures < 3:
+            failures += 1
+            return "not json"
+        return agent_responder(request)
+
+    kept, rejected, stats, _ = await run(tmp_path, respond, consistency=1)
+    assert len(kept) == 2
+    assert [(r["reason"], r["kind"]) for r in rejected] == [("llm_invalid_json", "single")]
+    assert rejected[0]["last_text"] == "not json"
+    assert stats.usage.failures == {"invalid_json": 3}
+
+
+async def test_an_interrupted_run_resumes_to_exactly_n_without_duplicates(tmp_path):
+    out = tmp_path / "dialogs.jsonl"
+    llm = ScriptedLLM(responder=agent_responder, record=False)
+    task = asyncio.create_task(gen_dialogs(llm, library(), count=60, out=out, workers=6))
+    while count_lines(out) < 15:
+        await asyncio.sleep(0)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    interrupted = count_lines(out)
+    assert 15 <= interrupted < 60
+    with open(out, "ab") as f:  # a torn last line, as a kill -9 mid-write leaves it
+        f.write(b'{"id": "dlg-0-99')
+    stats = await gen_dialogs(llm, library(), count=60, out=out, workers=6)
+    ids = [d["id"] for d in read_jsonl(out)]
+    assert len(ids) == 60 == len(set(ids)) and stats.skipped == interrupted
+    assert sorted(ids) == [f"dlg-0-{i:07d}" for i in range(60)]  # nothing was rejected, none skipped
+
+
+async def test_learner_loss_is_recorded_and_the_band_keeps_or_drops(tmp_path):
+    lib = Library(library())
+    llm = ScriptedLLM(responder=agent_responder)
+    llm.token_logprob = lambda token: -2.0
+    settings = Settings(consistency=1, tool_error_rate=0.0)
+    kept = await make_dialog(llm, lib, Job("dlg-0-0000001", 1), mix={"single": 1.0}, turns=(2, 3), seed=0,
+                             settings=settings, complexity_model="learner-8b", complexity_band=(1.0, 3.0))
+    complexity = kept.kept["meta"]["complexity"]
+    assert complexity["learner_nll"] == 2.0 and complexity["learner_model"] == "learner-8b"
+    scored = [r for r in llm.requests if r.schema_name == "prompt_logprobs"][-1].messages
+    assert [m["role"] for m in scored] == ["system", "user", "assistant", "tool", "assistant"]
+    assert scored[2]["content"].startswith('[{"name":')  # calls are scored as the JSON the learner emits
+    dropped = await make_dialog(llm, lib, Job("dlg-0-0000001", 1), mix={"single": 1.0}, turns=(2, 3), seed=0,
+                                settings=settings, complexity_model="learner-8b", complexity_band=(2.5, 4.0))
+    assert dropped.kept is None and dropped.reason == "complexity_band"
+    assert dropped.rejected["dialog"]["meta"]["complexity"]["learner_nll"] == 2.0
+
+
+async def test_stats_file_and_table_rows_per_kind(tmp_path):
+    _, _, stats, _ = await run(tmp_path, disagreeing(6), count=3)
+    saved = orjson.loads(stats_path(tmp_path / "dialogs.jsonl").read_bytes())
+    assert saved["kept"] == 3 and saved["reasons"] == {"inconsistent": 1}
+    assert saved["kinds"]["single"]["made"] == 3 and saved["kinds"]["single"]["dropped"] == {"inconsistent": 1}
+    assert saved["kinds"]["single"]["mean_turns"] == 1.0 and saved["kinds"]["single"]["tokens"] > 0
+    assert saved["mix"] == {"single": 1.0} and saved["unavailable_kinds"] == []
+    rows = dict(kind_rows(saved["kinds"]))
+    assert rows["  single"].startswith("made 3, dropped 1 (inconsistent 1), mean turns 1.0, tokens ")

@@ -1,0 +1,88 @@
+"""Agent schemas: built from the APIs, bounded for constrained decoding, valid JSON Schema."""
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from dialog_apis import library
+from toolace.dialogs.schemas import (GENERIC_RETURNS, assistant_schema, decodable, error_schema, result_schema)
+from toolace.records import Api
+
+APIS = {a.name: a for a in library()}
+
+
+def valid(schema, instance):
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema).is_valid(instance)
+
+
+def test_decodable_bounds_strings_arrays_and_free_objects():
+    schema = decodable({"type": "object", "properties": {
+        "q": {"type": "string"},
+        "tags": {"type": "array", "items": {"type": "string", "maxLength": 5}},
+        "when": {"type": "string", "format": "date"},
+        "re": {"type": "string", "pattern": "^(?=x).*$"},  # lookahead: grammar engines refuse it
+        "free": {"type": "object"},
+        "opt": {"type": ["integer", "null"], "minimum": 1, "description": "dropped"},
+        "nested": {"type": "object", "properties": {"a": {"type": "object", "properties": {
+            "b": {"type": "object", "properties": {"c": {"type": "object", "properties": {"d": {}}}}}}}}},
+    }, "required": ["q", "ghost"]})
+    props = schema["properties"]
+    assert schema["additionalProperties"] is False and schema["required"] == ["q"]
+    assert props["q"] == {"type": "string", "maxLength": 60}
+    assert props["tags"] == {"type": "array", "items": {"type": "string", "maxLength": 5}, "maxItems": 3}
+    assert props["when"] == {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+    assert props["re"] == {"type": "string", "maxLength": 60}
+    assert props["free"] == {"type": "object", "properties": {}, "required": [], "additionalProperties": False}
+    assert props["opt"] == {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}]}
+    deepest = props["nested"]["properties"]["a"]["properties"]["b"]["properties"]["c"]
+    assert deepest == {"type": "string", "maxLength": 60}  # depth limit
+    Draft202012Validator.check_schema(schema)
+
+
+def test_call_schema_fixes_names_order_and_pinned_values():
+    weather, forecast = APIS["get_weather"], APIS["get_forecast"]
+    schema = assistant_schema("call", [(weather, None), (forecast, {"city": "Oslo"})])
+    good = {"thought": {"intent": "weather then forecast", "tools": ["get_weather", "get_forecast"],
+                        "sources": [{"argument": "city", "source": "user"}]},
+            "action": {"type": "call", "calls": [
+                {"name": "get_weather", "arguments": {"city": "Oslo", "unit": "c"}},
+                {"name": "get_forecast", "arguments": {"city": "Oslo", "days": 3}}]}}
+    assert valid(schema, good)
+    swapped = {**good, "action": {"type": "call", "calls": good["action"]["calls"][::-1]}}
+    assert not valid(schema, swapped)
+    other_city = {**good, "action": {"type": "call", "calls": [
+        good["action"]["calls"][0], {"name": "get_forecast", "arguments": {"city": "Rome", "days": 3}}]}}
+    assert not valid(schema, other_city)  # the pinned value is a const
+    wrong_type = {**good, "action": {"type": "call", "calls": [
+        good["action"]["calls"][0], {"name": "get_forecast", "arguments": {"city": "Oslo", "days": "3"}}]}}
+    assert not valid(schema, wrong_type)
+    assert not valid(schema, {**good, "action": {"type": "call", "calls": good["action"]["calls"][:1]}})
+
+
+@pytest.mark.parametrize("action", ["ask", "answer", "summarize"])
+def test_text_actions_carry_a_bounded_message(action):
+    schema = assistant_schema(action)
+    assert valid(schema, {"thought": {"intent": "reply"}, "action": {"type": action, "message": "Hello there"}})
+    assert not valid(schema, {"thought": {"intent": "reply"}, "action": {"type": "call", "message": "x"}})
+    assert schema["properties"]["action"]["properties"]["message"]["maxLength"] <= 600
+
+
+def test_results_follow_returns_or_a_generic_object_and_pinned_fields_are_required():
+    translate = APIS["translate_text"]
+    assert translate.returns is None
+    assert result_schema(translate)["required"] == GENERIC_RETURNS["required"]
+    find_user = APIS["find_user"]
+    pinned = result_schema(find_user, {"user_id": {"type": "string", "description": "Account id"}})
+    assert "user_id" in pinned["required"] and pinned["properties"]["user_id"]["maxLength"] == 60
+    assert valid(pinned, {"user_id": "u-1", "name": "Ana"}) and not valid(pinned, {"name": "Ana"})
+    assert not valid(result_schema(APIS["get_forecast"]), {})  # every documented field is returned
+    assert valid(error_schema("NOT_FOUND"), {"error": {"code": "NOT_FOUND", "message": "No such user"}})
+    assert not valid(error_schema("NOT_FOUND"), {"error": {"code": "TIMEOUT", "message": "Took too long"}})
+
+
+def test_every_library_api_gives_valid_bounded_schemas():
+    for api in APIS.values():
+        for schema in (assistant_schema("call", [(api, None)]), result_schema(api)):
+            Draft202012Validator.check_schema(schema)
+    weird = Api(name="odd", parameters={"type": "object", "properties": {"x": {"anyOf": [{"type": "string"}, {}]}}})
+    Draft202012Validator.check_schema(assistant_schema("call", [(weird, None)]))

@@ -1,0 +1,112 @@
+"""The assistant agent: a structured thought, then one action, kept only when samples agree.
+
+Its reply schema is built from the planned calls (names as constants, arguments following each
+API's parameter schema), so decoding guarantees names and types. A call step is sampled ``k``
+times; the calls a strict majority agree on (after normalising values) are kept, else the step is
+sampled once more, else the dialog is dropped as ``inconsistent``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from toolace.dialogs.render import sectioned, transcript
+from toolace.errors import StructuredOutputError
+from toolace.llm.base import Usage
+
+PROMPT = "dialog_assistant"
+CALL_MAX_TOKENS = 512
+TEXT_MAX_TOKENS = 320
+
+
+class Inconsistent(Exception):
+    """The samples of a step did not agree on its calls."""
+
+
+@dataclass
+class Decision:
+    reply: dict[str, Any]
+    samples: int = 1
+    agreed: int = 1
+
+
+def _normal(value: Any) -> Any:
+    """A comparable form of an argument value: case, spacing and int/float spelling do not matter."""
+    if isinstance(value, str):
+        return " ".join(value.casefold().split())
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float)):
+        return round(float(value), 6)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _normal(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return tuple(_normal(v) for v in value)
+    return value
+
+
+def decision_key(reply: dict[str, Any]) -> tuple:
+    """What samples must agree on: the action, and for calls every name and normalised argument."""
+    action = reply["action"]
+    if action["type"] != "call":
+        return (action["type"],)
+    return ("call", tuple(sorted((c["name"], _normal(c["arguments"])) for c in action["calls"])))
+
+
+def majority(replies: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, int]:
+    """The first reply of the decision a strict majority shares, and how many share it."""
+    counts = Counter(decision_key(r) for r in replies)
+    key, n = counts.most_common(1)[0]
+    if n * 2 <= len(replies):
+        return None, n
+    return next(r for r in replies if decision_key(r) == key), n
+
+
+def assistant_messages(tools: str, messages: list[dict[str, Any]], task: str) -> list[dict[str, str]]:
+    text = sectioned(PROMPT).render("prompt", tools=tools, transcript=transcript(messages), task=task)
+    return [{"role": "user", "content": text}]
+
+
+async def _sample(llm: Any, asked: list[dict], schema: dict, n: int, temperature: float, max_tokens: int,
+                  usage: Usage) -> list[dict[str, Any]]:
+    """``n`` replies to the same request, their usage added to ``usage`` (a failure carries its own)."""
+    def ask():
+        return llm.chat(asked, schema=schema, schema_name="assistant_turn", temperature=temperature,
+                        max_tokens=max_tokens)
+
+    # No per-request seeds: vLLM's CPU build crashes its engine on seeded sampling under load
+    # ("CPU Generator does not use offset"); samples differ by temperature alone.
+    if n == 1:
+        result = await ask()  # a StructuredOutputError carries its own usage to the caller
+        usage.add(result.usage)
+        return [result.parsed]
+    outcomes = await asyncio.gather(*(ask() for _ in range(n)), return_exceptions=True)
+    failed = [o for o in outcomes if isinstance(o, BaseException)]
+    for outcome in outcomes:
+        if not isinstance(outcome, BaseException):
+            usage.add(outcome.usage)
+    if failed:
+        first = failed[0]
+        if isinstance(first, StructuredOutputError):
+            first.usage = sum((f.usage for f in failed if isinstance(f, StructuredOutputError)), Usage())
+        raise first
+    return [o.parsed for o in outcomes]
+
+
+async def decide(llm: Any, tools: str, messages: list[dict[str, Any]], task: str, schema: dict[str, Any],
+                 *, usage: Usage, consistency: int = 1, temperature: float = 0.7) -> Decision:
+    """One assistant step (``tools`` as ``render.tools_text``); call steps are sampled ``consistency``
+    times and must agree. ``usage`` pays for every sample."""
+    asked = assistant_messages(tools, messages, task)
+    calls = schema["properties"]["action"]["properties"]["type"]["const"] == "call"
+    max_tokens = CALL_MAX_TOKENS if calls else TEXT_MAX_TOKENS
+    n = consistency if calls else 1
+    for round_ in range(2 if n > 1 else 1):
+        replies = await _sample(llm, asked, schema, n, temperature, max_tokens, usage)
+        reply, agreed = majority(replies)
+        if reply is not None:
+            return Decision(reply, n * (round_ + 1), agreed)
+    raise Inconsistent(f"{n} samples twice without a majority on the calls")

@@ -1,0 +1,184 @@
+"""``gen_dialogs``: exactly N canonical dialogs from an API library, through the shared runner.
+
+Jobs come from an endless deterministic stream (``dlg-{seed}-{index}``, each with its own random
+generator seeded from seed and index), so a re-run resumes where it stopped and a dropped dialog is
+replaced by the next job. Every kept dialog is validated as a ``Dialog`` before it is written;
+every dropped one goes to the rejected file with its kind and reason.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import random
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from rich.console import Console
+
+from toolace.dialogs import assistant_agent, tool_agent, user_agent
+from toolace.dialogs.complexity import heuristic, learner_nll
+from toolace.dialogs.plan import KINDS, Library, Plan, parse_mix
+from toolace.dialogs.render import sectioned
+from toolace.dialogs.simulate import Dropped, Settings, Simulation
+from toolace.errors import InputError, StructuredOutputError
+from toolace.jsonl import iter_jsonl
+from toolace.records import Api, Dialog
+from toolace.runner import Job, Outcome, RunStats, rejected_path, run_jobs, stats_path, write_json_atomic
+
+log = logging.getLogger(__name__)
+
+
+def effective_mix(mix: dict[str, float] | str | None, library: Library) -> tuple[dict[str, float], list[str]]:
+    """The mix over the kinds this library can make, renormalised, and the kinds it cannot."""
+    weights = parse_mix(mix) if mix is None or isinstance(mix, str) else dict(mix)
+    unknown = set(weights) - set(KINDS)
+    if unknown:
+        raise InputError(f"--mix: unknown kind(s) {', '.join(sorted(unknown))}")
+    missing = [k for k, w in weights.items() if w > 0 and not library.feasible(k)]
+    usable = {k: w for k, w in weights.items() if w > 0 and k not in missing}
+    if not usable:
+        raise InputError(f"the API library cannot make any kind of the mix ({', '.join(missing)})")
+    total = sum(usable.values())
+    return {k: w / total for k, w in usable.items()}, missing
+
+
+def job_stream(seed: int):
+    return (Job(f"dlg-{seed}-{i:07d}", i) for i in itertools.count())
+
+
+def _tool_record(api: Api) -> dict[str, Any]:
+    data = api.model_dump(mode="json", exclude={"meta"})
+    if data.get("returns") is None:
+        data.pop("returns", None)
+    return data
+
+
+def _prompt_hashes() -> dict[str, str]:
+    return {name: sectioned(name).hash for name in (user_agent.PROMPT, assistant_agent.PROMPT, tool_agent.PROMPT)}
+
+
+def build_record(job: Job, plan: Plan, sim: Simulation, model: str, seed: int) -> Dialog:
+    """The canonical dialog with its provenance; raises ``ValidationError`` if it is not canonical."""
+    turns = sum(1 for m in sim.messages if m["role"] == "user")
+    record = {
+        "id": job.id, "kind": plan.kind, "tools": [_tool_record(a) for a in plan.tools], "messages": sim.messages,
+        "meta": {"turns": turns, "plan": plan.summary(), "level": plan.level, "thoughts": sim.thoughts,
+                 "dependencies": sim.dependencies, "tool_errors": sim.tool_errors,
+                 "consistency": {"k": sim.settings.consistency, "resampled": sim.resampled},
+                 "prompts": _prompt_hashes(), "model": model, "seed": seed, "index": job.payload},
+    }
+    if plan.kind == "irrelevance":
+        record["meta"]["hidden_api"] = plan.steps[0].topic.name
+    dialog = Dialog.model_validate(record)
+    targets = [c.api for s in plan.steps for c in s.calls] + [s.topic for s in plan.steps if s.topic]
+    dialog.meta["complexity"] = heuristic(dialog, list({a.name: a for a in targets}.values()), sim.dependencies)
+    return dialog
+
+
+def _tokens(sim: Simulation) -> dict[str, int]:
+    u = sim.usage
+    return {"prompt": u.prompt_tokens, "completion": u.completion_tokens, "cached": u.cached_tokens,
+            "requests": u.requests}
+
+
+async def make_dialog(llm: Any, library: Library, job: Job, *, mix: dict[str, float], turns: tuple[int, int],
+                      seed: int, settings: Settings, complexity_model: str | None = None,
+                      complexity_band: tuple[float, float] | None = None) -> Outcome:
+    """The stage: plan, simulate, check and score one dialog."""
+    rng = random.Random(f"{seed}:{job.payload}")
+    plan = library.plan(rng, mix, turns)
+    sim = Simulation(llm, plan, rng, settings)
+
+    def drop(reason: str, detail: str, **extra: Any) -> Outcome:
+        rejected = {"id": job.id, "kind": plan.kind, "reason": reason, "detail": detail[:500],
+                    "plan": plan.summary(), "messages": sim.messages, **extra}
+        return Outcome(rejected=rejected, reason=reason, usage=sim.usage,
+                       counters=Counter({f"dropped:{plan.kind}": 1}))
+
+    try:
+        await sim.run()
+    except Dropped as e:
+        sim.usage.add(e.usage)
+        return drop(e.reason, str(e))
+    except StructuredOutputError as e:
+        sim.usage.add(e.usage)
+        return drop(f"llm_{e.reason}", str(e), last_text=(e.last_text or "")[:500])
+    try:
+        dialog = build_record(job, plan, sim, getattr(llm, "model", "?"), seed)
+    except ValidationError as e:
+        return drop("not_canonical", str(e))
+    if complexity_model:
+        nll, usage = await learner_nll(llm, dialog, complexity_model)
+        sim.usage.add(usage)
+        dialog.meta["complexity"].update(learner_nll=nll, learner_model=complexity_model)
+        if complexity_band and (nll is None or not complexity_band[0] <= nll <= complexity_band[1]):
+            return drop("complexity_band", f"learner NLL {nll} outside {complexity_band}", dialog=dialog.to_dict())
+    dialog.meta["tokens"] = _tokens(sim)
+    return Outcome(kept=dialog.to_dict(), usage=sim.usage, counters=Counter({f"made:{plan.kind}": 1}))
+
+
+def kind_summary(out: Path, rejected: Path | None) -> dict[str, dict[str, Any]]:
+    """Per kind, over the whole output (resumed runs included): made, dropped by reason, turns, tokens."""
+    kinds: dict[str, dict[str, Any]] = defaultdict(lambda: {"made": 0, "dropped": Counter(), "turns": 0, "tokens": 0})
+    if Path(out).exists():
+        for _, rec in iter_jsonl(out):
+            row = kinds[rec.get("kind", "?")]
+            row["made"] += 1
+            row["turns"] += rec["meta"].get("turns", 0)
+            tokens = rec["meta"].get("tokens", {})
+            row["tokens"] += tokens.get("prompt", 0) + tokens.get("completion", 0)
+    if rejected is not None and Path(rejected).exists():
+        for _, rec in iter_jsonl(rejected):
+            kinds[rec.get("kind", "unknown")]["dropped"][rec.get("reason", "?")] += 1
+    return {kind: {"made": row["made"], "dropped": dict(row["dropped"]),
+                   "mean_turns": round(row["turns"] / row["made"], 2) if row["made"] else 0.0,
+                   "tokens": row["tokens"]} for kind, row in sorted(kinds.items())}
+
+
+def kind_rows(summary: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
+    """One row per kind for the end-of-run table."""
+    rows = []
+    for kind, row in summary.items():
+        dropped = sum(row["dropped"].values())
+        why = ", ".join(f"{r} {n}" for r, n in sorted(row["dropped"].items(), key=lambda x: -x[1]))
+        rows.append((f"  {kind}", f"made {row['made']}, dropped {dropped}{f' ({why})' if why else ''}, "
+                                  f"mean turns {row['mean_turns']}, tokens {row['tokens']:,}"))
+    return [("per kind", ""), *rows] if rows else []
+
+
+async def gen_dialogs(llm: Any, apis: list[Api], *, count: int, out: Path, workers: int = 32,
+                      mix: dict[str, float] | str | None = None, turns: tuple[int, int] = (2, 3), seed: int = 0,
+                      consistency: int = 3, tool_error_rate: float = 0.1, complexity_model: str | None = None,
+                      complexity_band: tuple[float, float] | None = None, shard: tuple[int, int] | None = None,
+                      rejected: Path | None = None, console: Console | None = None) -> RunStats:
+    """Write exactly ``count`` dialogs to ``out`` (per shard), resuming an earlier run of the same command."""
+    if count < 1 or workers < 1 or consistency < 1:
+        raise InputError("--count, --workers and --consistency must be at least 1")
+    if not 0.0 <= tool_error_rate <= 1.0:
+        raise InputError("--tool-error-rate must be between 0 and 1")
+    if complexity_band and not complexity_model:
+        raise InputError("--complexity-band needs --complexity-model (the model whose loss is the measure)")
+    library = Library(apis)
+    if not library.apis:
+        raise InputError("no APIs to build dialogs from")
+    weights, missing = effective_mix(mix, library)
+    if missing:
+        log.warning("the API library cannot make %s dialogs (no %s); the mix is spread over the other kinds",
+                    ", ".join(missing), "dependent pairs or required parameters")
+    settings = Settings(consistency=consistency, tool_error_rate=tool_error_rate)
+    out = Path(out)
+    rejected = Path(rejected) if rejected else rejected_path(out)
+
+    async def stage(job: Job) -> Outcome:
+        return await make_dialog(llm, library, job, mix=weights, turns=turns, seed=seed, settings=settings,
+                                 complexity_model=complexity_model, complexity_band=complexity_band)
+
+    stats = await run_jobs(job_stream(seed), stage, out=out, rejected=rejected, workers=workers, target=count,
+                           shard=shard, label="dialogs", console=console)
+    write_json_atomic(stats_path(out), {**stats.to_dict(), "kinds": kind_summary(out, rejected), "mix": weights,
+                                        "unavailable_kinds": missing, "apis": len(library.apis),
+                                        "dependent_links": len(library.links)})
+    return stats

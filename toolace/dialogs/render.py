@@ -1,0 +1,119 @@
+"""The text agents read: sectioned prompt templates, compact tool descriptions and the transcript.
+
+A dialog prompt file holds ``## name`` sections: ``prompt`` is the template sent (static
+instructions first, so the engine's prefix cache serves them; variable parts last) and the other
+sections are task lines filled into it. The file's hash goes into each dialog's provenance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from string import Template
+from typing import Any
+
+import orjson
+
+from toolace.prompts import load_prompt
+from toolace.records import Api
+
+DESCRIPTION_CHARS = 160
+PARAM_CHARS = 90
+RESULT_CHARS = 400  # of one tool result inside a transcript
+
+
+@dataclass(frozen=True)
+class SectionedPrompt:
+    name: str
+    hash: str
+    sections: dict[str, Template]
+
+    def render(self, section: str, **values: object) -> str:
+        return self.sections[section].substitute({k: str(v) for k, v in values.items()})
+
+    def lines(self, section: str) -> list[str]:
+        return [line for line in self.sections[section].template.splitlines() if line.strip()]
+
+
+@lru_cache(maxsize=None)
+def sectioned(name: str) -> SectionedPrompt:
+    """Load ``prompts/NAME.txt`` split at its ``## section`` headers."""
+    prompt = load_prompt(name)
+    parts: dict[str, list[str]] = {}
+    current = None
+    for line in prompt.text.splitlines():
+        if line.startswith("## "):
+            current = line[3:].strip()
+            parts[current] = []
+        elif current is not None:
+            parts[current].append(line)
+    return SectionedPrompt(name, prompt.hash, {k: Template("\n".join(v).strip()) for k, v in parts.items()})
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _type_text(schema: Any) -> str:
+    if not isinstance(schema, dict):
+        return "any"
+    if isinstance(schema.get("enum"), list):
+        return " | ".join(orjson.dumps(v).decode() for v in schema["enum"][:8])
+    kind = schema.get("type", "any")
+    if kind == "array":
+        return f"array of {_type_text(schema.get('items'))}"
+    return "/".join(kind) if isinstance(kind, list) else str(kind)
+
+
+def api_text(api: Api) -> str:
+    """One tool in a few lines: name, what it does, each parameter with type and need."""
+    lines = [f"- {api.name}: {_clip(api.description, DESCRIPTION_CHARS)}"]
+    required = set(api.required)
+    for name, schema in api.properties.items():
+        about = _clip(schema.get("description", ""), PARAM_CHARS) if isinstance(schema, dict) else ""
+        need = ", required" if name in required else ""
+        lines.append(f"    {name} ({_type_text(schema)}{need}){': ' + about if about else ''}")
+    return "\n".join(lines)
+
+
+def tools_text(apis: list[Api]) -> str:
+    return "\n".join(api_text(api) for api in apis)
+
+
+def fields_text(schema: dict[str, Any]) -> str:
+    """The result fields a tool returns, one per line (the schema itself constrains decoding)."""
+    props = schema.get("properties") if isinstance(schema, dict) else None
+    if not props:
+        return f"- ({_type_text(schema)})"
+    return "\n".join(f"- {name} ({_type_text(sub)})" for name, sub in props.items())
+
+
+def call_text(name: str, arguments: dict[str, Any]) -> str:
+    args = ", ".join(f"{k}={orjson.dumps(v).decode()}" for k, v in arguments.items())
+    return f"{name}({args})"
+
+
+def transcript(messages: list[dict[str, Any]]) -> str:
+    """The conversation so far as plain lines, the same for every agent (and every chat template)."""
+    if not messages:
+        return "(nothing yet)"
+    lines = []
+    for m in messages:
+        role = m["role"]
+        if role == "user":
+            lines.append(f"User: {m['content']}")
+        elif role == "assistant" and m.get("tool_calls"):
+            lines.append("Assistant calls: " + "; ".join(call_text(c["name"], c["arguments"]) for c in m["tool_calls"]))
+        elif role == "assistant":
+            lines.append(f"Assistant: {m['content']}")
+        elif role == "tool":
+            lines.append(f"Result of {m['name']}: {_clip(orjson.dumps(m['content']).decode(), RESULT_CHARS)}")
+    return "\n".join(lines)
+
+
+def about(api: Api, parameter: str) -> str:
+    """What one parameter means, for asking or supplying it."""
+    schema = api.properties.get(parameter)
+    text = schema.get("description", "") if isinstance(schema, dict) else ""
+    return _clip(text, PARAM_CHARS) or parameter.replace("_", " ")

@@ -1,0 +1,159 @@
+"""One dialog as one job: user, assistant and tool agents advance it turn by turn along its plan.
+
+Each step waits for one request at a time (a few for self-consistency samples and parallel
+results), so ``--workers`` dialogs in flight keep about that many requests on the engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from toolace.dialogs import assistant_agent, tool_agent, user_agent
+from toolace.dialogs.plan import Plan, Step
+from toolace.dialogs.render import about, sectioned, tools_text
+from toolace.dialogs.schemas import ERROR_CODES, assistant_schema
+from toolace.llm.base import ChatResult, Usage
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Run-wide knobs of the simulation."""
+
+    consistency: int = 3
+    tool_error_rate: float = 0.1
+    temperature: float = 0.7
+    user_temperature: float = 0.9
+
+
+class Dropped(Exception):
+    """The dialog cannot be finished well; ``reason`` is its stable name in the rejected file."""
+
+    def __init__(self, reason: str, detail: str, usage: Usage | None = None):
+        super().__init__(detail)
+        self.reason = reason
+        self.usage = usage or Usage()
+
+
+@dataclass
+class Simulation:
+    """The state of one dialog while it is being written."""
+
+    llm: Any
+    plan: Plan
+    rng: random.Random
+    settings: Settings = field(default_factory=Settings)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    thoughts: list[dict[str, Any]] = field(default_factory=list)
+    dependencies: list[dict[str, Any]] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    tool_errors: int = 0
+    resampled: int = 0
+    calls_made: int = 0
+    tools_text: str | None = None
+
+    def _spent(self, result: ChatResult) -> None:
+        self.usage.add(result.usage)
+
+    async def run(self) -> list[dict[str, Any]]:
+        """Play every step of the plan; returns the canonical messages."""
+        for step in self.plan.steps:
+            await self._user(step)
+            if step.kind in ("non_tool", "irrelevance"):
+                await self._say("answer" if step.kind == "non_tool" else "irrelevant", step)
+                continue
+            if step.kind == "clarify":
+                await self._say("ask", step)
+                await self._user(step, phase="supply")
+            if step.kind == "dependent":
+                results = await self._call(step, [0])
+                link = step.calls[1].link
+                produced = results[0][1]
+                await self._call(step, [1], fixed={link.argument: produced[link.field]},
+                                 source=(results[0][0], link.field))
+            else:
+                await self._call(step, list(range(len(step.calls))))
+            await self._say("summarize", step)
+        return self.messages
+
+    async def _user(self, step: Step, phase: str = "first") -> None:
+        text, result = await user_agent.user_turn(self.llm, self.plan, step, self.messages, phase=phase,
+                                                  temperature=self.settings.user_temperature)
+        self._spent(result)
+        if not text:
+            raise Dropped("empty_message", "the user agent wrote an empty message")
+        self.messages.append({"role": "user", "content": text})
+
+    async def _decide(self, task: str, schema: dict[str, Any]) -> dict[str, Any]:
+        if self.tools_text is None:
+            self.tools_text = tools_text(self.plan.tools)
+        try:
+            decision = await assistant_agent.decide(
+                self.llm, self.tools_text, self.messages, task, schema, usage=self.usage,
+                consistency=self.settings.consistency, temperature=self.settings.temperature)
+        except assistant_agent.Inconsistent as e:
+            raise Dropped("inconsistent", str(e)) from None
+        self.resampled += decision.samples > self.settings.consistency
+        self.thoughts.append({"message": len(self.messages), **decision.reply["thought"],
+                              **({"agreed": f"{decision.agreed}/{decision.samples}"} if decision.samples > 1 else {})})
+        return decision.reply["action"]
+
+    async def _say(self, action: str, step: Step) -> None:
+        prompt = sectioned(assistant_agent.PROMPT)
+        if action == "ask":
+            api = step.calls[0].api
+            task = prompt.render("ask", missing=step.missing.replace("_", " "), missing_about=about(api, step.missing))
+        else:
+            task = prompt.render(action)
+        reply = await self._decide(task, assistant_schema(action if action in ("ask", "summarize") else "answer"))
+        text = reply["message"].strip()
+        if not text:
+            raise Dropped("empty_message", f"the assistant wrote an empty {action} message")
+        self.messages.append({"role": "assistant", "content": text})
+
+    async def _call(self, step: Step, indices: list[int], fixed: dict[str, Any] | None = None,
+                    source: tuple[str, str] | None = None) -> list[tuple[str, Any]]:
+        """One assistant turn calling ``step.calls[indices]``, then one tool message per call."""
+        planned = [step.calls[i] for i in indices]
+        names = ", ".join(dict.fromkeys(c.api.name for c in planned))
+        prompt = sectioned(assistant_agent.PROMPT)
+        if fixed:
+            link = planned[0].link
+            task = prompt.render("dependent", names=names, argument=link.argument, field=link.field)
+        else:
+            task = prompt.render("call", names=names)
+        schema = assistant_schema("call", [(c.api, fixed) for c in planned])
+        action = await self._decide(task, schema)
+        calls = []
+        for made in action["calls"]:
+            calls.append({"id": f"call_{self.calls_made}", "name": made["name"], "arguments": made["arguments"]})
+            self.calls_made += 1
+        self.messages.append({"role": "assistant", "content": None, "tool_calls": calls})
+        if source:
+            self.dependencies += [{"call": c["id"], "argument": a, "from_call": source[0], "field": source[1]}
+                                  for c in calls for a in fixed]
+        producer = step.kind == "dependent" and indices == [0]
+        if len(calls) == 1:
+            results = [await self._execute(calls[0], planned[0], producer, step)]
+        else:
+            results = await asyncio.gather(*(self._execute(c, p, producer, step) for c, p in zip(calls, planned)))
+        for call, result in zip(calls, results):
+            self.messages.append({"role": "tool", "tool_call_id": call["id"], "name": call["name"], "content": result})
+        return [(c["id"], r) for c, r in zip(calls, results)]
+
+    async def _execute(self, call: dict[str, Any], planned, producer: bool, step: Step) -> Any:
+        # A producer never fails: the dependent call after it needs its value.
+        error = None
+        if not producer and self.rng.random() < self.settings.tool_error_rate:
+            error = self.rng.choice(ERROR_CODES)
+            self.tool_errors += 1
+        pinned = None
+        if producer:
+            link = step.calls[1].link
+            pinned = {link.field: step.calls[1].api.properties[link.argument]}
+        content, result = await tool_agent.run_tool(self.llm, planned.api, call["arguments"], error=error,
+                                                    pinned=pinned, temperature=self.settings.temperature)
+        self._spent(result)
+        return content
