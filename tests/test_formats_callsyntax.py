@@ -122,7 +122,7 @@ def _typed(value):
     return (type(value).__name__, value)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(calls)
 def test_parse_of_print_is_identity(generated):
     try:
@@ -133,7 +133,7 @@ def test_parse_of_print_is_identity(generated):
     assert _typed(parse_calls(text)) == _typed(generated)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.dictionaries(st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True), json_values, max_size=5))
 def test_python_repr_spelling_parses_to_the_same_values(arguments):
     # ToolACE rows are often written with Python's own repr: single quotes, True/None, escapes.

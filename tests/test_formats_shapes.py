@@ -12,7 +12,10 @@ import pytest
 from test_formats_data import make_dialogs, write_dialogs
 from toolace.formats import EXPORTERS, granite, hermes, openai_chat, sharegpt, toolace_rows, xlam
 from toolace.formats.callsyntax import parse_calls
-from toolace.formats.export import export_dialogs
+from toolace.errors import InputError
+from toolace.formats.export import export_dialogs, parse_tasks
+from toolace.formats.imports import import_dialogs
+from toolace.jsonl import read_jsonl
 from toolace.formats.toolace_rows import SYSTEM_HEAD, SYSTEM_TAIL
 from toolace.records import Dialog
 
@@ -185,6 +188,19 @@ async def test_parquet_holds_the_same_rows(tmp_path, fmt):
             assert got == value, (fmt, key)
 
 
+@pytest.mark.parametrize("fmt", ["openai", "sharegpt", "toolace"])
+async def test_parquet_exports_import_back(tmp_path, fmt):
+    dialogs = make_dialogs(40, seed=12)
+    source = write_dialogs(tmp_path / "dialogs.jsonl", dialogs)
+    await export_dialogs(source, fmt, tmp_path / "out.parquet", parquet=True)
+    stats = await import_dialogs(tmp_path / "out.parquet", fmt, tmp_path / "back.jsonl")
+    assert stats.kept == 40 and stats.rejected == 0
+    back = {d.id: d for d in read_jsonl(tmp_path / "back.jsonl", Dialog)}
+    for dialog in dialogs:
+        assert [(c.name, c.arguments) for c in back[dialog.id].calls()] == [(c.name, c.arguments) for c in dialog.calls()]
+        assert back[dialog.id].kind == dialog.kind
+
+
 def _run(*args):
     env = {**os.environ, "COLUMNS": "200"}
     return subprocess.run([sys.executable, "-m", "toolace", *args], capture_output=True, text=True, timeout=120, env=env)
@@ -203,13 +219,20 @@ def test_cli_export_and_import(tmp_path):
     assert "calls read" in back.stderr and len((tmp_path / "back.jsonl").read_text().splitlines()) == 40
 
 
-def test_cli_bad_input_is_one_line_exit_2(tmp_path):
+async def test_bad_options_name_the_option(tmp_path):
     source = write_dialogs(tmp_path / "d.jsonl", make_dialogs(2))
-    out = _run("export", str(source), "--format", "alpaca", "--out", str(tmp_path / "x.jsonl"))
-    assert out.returncode == 2 and "--format must be one of" in out.stderr and "Traceback" not in out.stderr
-    out = _run("export", str(source), "--format", "xlam", "--out", str(tmp_path / "x.jsonl"), "--irrelevance", "1.5")
-    assert out.returncode == 2 and "--irrelevance must be a share between 0 and 1" in out.stderr
+    with pytest.raises(InputError, match="--format must be one of"):
+        await export_dialogs(source, "alpaca", tmp_path / "x.jsonl")
+    with pytest.raises(InputError, match="--irrelevance must be a share between 0 and 1"):
+        await export_dialogs(source, "xlam", tmp_path / "x.jsonl", irrelevance=1.5)
+    with pytest.raises(InputError, match="--granite-tasks: unknown task 'chat'"):
+        parse_tasks("parallel_functions,chat")
+
+
+def test_cli_bad_input_is_one_line_exit_2(tmp_path):
     (tmp_path / "broken.jsonl").write_text('{"id": "x", "messages": []}\n')
     out = _run("export", str(tmp_path / "broken.jsonl"), "--format", "openai", "--out", str(tmp_path / "x.jsonl"))
-    assert out.returncode == 2 and f"{tmp_path / 'broken.jsonl'}:1:" in out.stderr
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    errors = [line for line in out.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and f"{tmp_path / 'broken.jsonl'}:1:" in errors[0]
     assert not (tmp_path / "x.jsonl").exists()  # nothing half-written

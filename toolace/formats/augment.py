@@ -20,6 +20,8 @@ import re
 import string
 from typing import Any
 
+import orjson
+
 from toolace.formats.turns import NO_FUNCTION_REPLY
 from toolace.records import Api, AssistantMessage, Dialog, ToolCall, ToolMessage
 
@@ -176,13 +178,27 @@ def mask_functions(dialog: Dialog, rng: random.Random, alphabet: str = HAMMER_AL
         unmasked = api.model_copy(update={"parameters": _fix_defaults(api, own_calls, rng, counts)})
         rename = _SchemaRename(unmasked.parameters, rng, alphabet, counts)
         renames[api.name] = rename
-        tools.append(Api(name=fn[api.name], description=api.description, domain=api.domain,
-                         parameters=rename.apply_schema(), returns=api.returns, meta=api.meta))
-    text_names = sorted((n for n in fn if _looks_like_identifier(n)), key=len, reverse=True)
+        # Renaming properties and replacing defaults keeps a valid schema valid, so the costly
+        # meta-schema check is skipped (it dominated export time with masking on).
+        tools.append(Api.model_construct(name=fn[api.name], description=api.description, domain=api.domain,
+                                         parameters=rename.apply_schema(), returns=api.returns, meta=api.meta))
+    texts = [orjson.dumps(m.content).decode() if m.role == "tool" else m.content for m in dialog.messages
+             if m.content is not None]
+    text_names = sorted((n for n in fn if _looks_like_identifier(n) and any(n in t for t in texts)),
+                        key=len, reverse=True)
     pattern = re.compile("|".join(rf"(?<!\w){re.escape(n)}(?!\w)" for n in text_names)) if text_names else None
 
-    def text(value: str | None) -> str | None:
-        return pattern.sub(lambda m: fn[m.group(0)], value) if (pattern and value) else value
+    def text(value: Any) -> Any:
+        """Function names replaced in free text, also inside tool results (error messages name them)."""
+        if pattern is None or not value:
+            return value
+        if isinstance(value, str):
+            return pattern.sub(lambda m: fn[m.group(0)], value)
+        if isinstance(value, list):
+            return [text(v) for v in value]
+        if isinstance(value, dict):
+            return {k: text(v) for k, v in value.items()}
+        return value
 
     messages = []
     for message in dialog.messages:
@@ -192,7 +208,8 @@ def mask_functions(dialog: Dialog, rng: random.Random, alphabet: str = HAMMER_AL
                                      else c.arguments) for c in message.tool_calls]
             messages.append(AssistantMessage(role="assistant", content=text(message.content), tool_calls=masked_calls))
         elif isinstance(message, ToolMessage):
-            messages.append(message.model_copy(update={"name": fn.get(message.name, message.name)}))
+            messages.append(message.model_copy(update={"name": fn.get(message.name, message.name),
+                                                       "content": text(message.content)}))
         else:
             messages.append(message.model_copy(update={"content": text(message.content)}))
     return _rebuild(dialog, tools=tools, messages=messages, meta=_augment_meta(dialog, "mask", counts))

@@ -60,11 +60,14 @@ def content_id(prefix: str, value: Any) -> str:
 
 
 def read_records(path: Path) -> Iterator[tuple[str, Any]]:
-    """Yield ``(where, record)`` from a JSONL file or a file holding one JSON array (or object).
+    """Yield ``(where, record)`` from a JSONL file, a file holding one JSON array (or object), or Parquet.
 
     ``where`` is ``FILE:LINE`` for JSONL and ``FILE#INDEX`` for array items, for error messages.
     """
     path = Path(path)
+    if path.suffix == ".parquet":
+        yield from _parquet_records(path)
+        return
     try:
         with open(path, "rb") as f:
             head = f.read(4096).lstrip()
@@ -96,3 +99,18 @@ def _first_line_is_json(path: Path) -> bool:
     except orjson.JSONDecodeError:
         return False
     return True
+
+
+def _parquet_records(path: Path) -> Iterator[tuple[str, Any]]:
+    """Rows of a Parquet file (as ``toolace export --parquet`` writes them), batch by batch."""
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.ParquetFile(path)
+    except Exception as e:  # pyarrow raises several types for unreadable files
+        raise InputError(f"{path}: not a readable Parquet file: {e}") from None
+    index = 0
+    for batch in table.iter_batches(batch_size=1000):
+        for row in batch.to_pylist():
+            yield f"{path}#{index}", row
+            index += 1

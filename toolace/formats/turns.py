@@ -7,14 +7,18 @@ and one turn holding the results of those calls. Importers rebuild a canonical `
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
 from collections.abc import Callable
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args
 
 from pydantic import ValidationError
 
+from toolace.formats.jsontext import content_id
 from toolace.formats.tools import ToolConversionError
-from toolace.records import Api, AssistantMessage, Dialog, SystemMessage, ToolCall, ToolMessage, UserMessage
+from toolace.records import (
+    Api, AssistantMessage, Dialog, DialogKind, SystemMessage, ToolCall, ToolMessage, UserMessage,
+)
 
 # What a format without a "no call" marker writes when no available function fits.
 NO_FUNCTION_REPLY = ("I'm sorry, but none of the available functions can help with this request, "
@@ -129,7 +133,6 @@ class DialogBuilder:
     def build_from(self, row: dict[str, Any], prefix: str, tools: list[Api]) -> Dialog:
         """The dialog of ``row``: id, kind and provenance from its ``meta`` when our exporter wrote
         one, else a content hash id (the same row always gets the same id)."""
-        from toolace.formats.jsontext import content_id
         dialog_id, kind, meta = meta_of(row)
         return self.build(dialog_id or content_id(prefix, row), tools, kind, meta)
 
@@ -165,17 +168,14 @@ def _text(value: Any, role: str) -> str:
 def meta_of(row: dict[str, Any]) -> tuple[str | None, str, dict[str, Any]]:
     """(id, kind, meta) recorded by our own exporters in a row's ``meta``, so a round trip keeps them."""
     meta = row.get("meta")
-    if isinstance(meta, str):
-        import json
+    if isinstance(meta, str):  # Parquet holds it as JSON text
         try:
             meta = json.loads(meta)
         except ValueError:
             meta = None
     if not isinstance(meta, dict):
         return None, "imported", {}
-    kind = meta.get("kind") if meta.get("kind") in _KINDS else "imported"
+    kind = meta.get("kind") if meta.get("kind") in get_args(DialogKind) else "imported"
     kept = {k: v for k, v in meta.items() if k not in ("id", "kind")}
     return (str(meta["id"]) if meta.get("id") is not None else None), kind, kept
 
-
-_KINDS = {"single", "parallel", "dependent", "non_tool", "irrelevance", "clarify", "multi_turn", "imported"}
