@@ -124,6 +124,8 @@ class ToolExecutor:
 
 async def execution_failures(dialog, executor: ToolExecutor, returns_validator: Callable[[Any], Any]):
     """``(failures, counters)``: execution_error for calls that raise, hang or break their returns schema."""
+    # Imported here, not at the top: the spawned worker imports this module and should start
+    # without pydantic and jsonschema.
     from toolace.records import AssistantMessage, Failure
     from toolace.verify.paths import join_all
 
