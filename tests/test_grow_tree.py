@@ -5,12 +5,14 @@ import re
 import subprocess
 import sys
 from collections import Counter
+from pathlib import Path
 
 import orjson
 import pytest
 
 from toolace.errors import EngineError, InputError
-from toolace.grow_tree import CHUNK_CHARS, chunk_text, grow_tree, normalise_name, start_tree
+from toolace.grow_tree import PromptEchoes, grow_tree, is_junk, normalise_name, start_tree
+from toolace.text_chunks import CHUNK_CHARS, chunk_text
 from toolace.llm.fake import ScriptedLLM
 from toolace.prompts import load_prompt
 from toolace.testing.fake_server import FakeOpenAIServer, reply
@@ -90,6 +92,25 @@ async def test_prompt_carries_path_and_existing_children_and_duplicates_are_drop
     assert sorted(G.nodes[c]["name"] for c in G.successors("travel.flights")) == ["Flight Search", "Seat selection"]
     assert stats.dropped["duplicate"] == 2
     assert_within_limits(G, depth=3, branching=4)
+
+
+async def test_template_debris_and_prompt_examples_are_dropped(tmp_path):
+    """Names seen from the 135M engine: placeholders, and the prompt's own examples copied verbatim."""
+    tree = write_tree(tmp_path / "in.json", ("root", "All", None), ("telecom", "Telecom", "root"))
+    junk = [{"name": "{name}},{", "description": "brndl has 240000"},
+            {"name": "[Your Name]", "description": "Forecasts."},
+            {"name": "Video calls", "description": "[original_description],"},
+            {"name": ".Search flights by route and date", "description": "Flights."},
+            {"name": "searchflightsbyrouteanddate", "description": "Flights."},
+            {"name": "2 to 6 words", "description": "The product."},
+            {"name": "search_flight_by_date", "description": "Flights."},
+            {"name": "Banks", "description": "Banks"},
+            {"name": "Mobile plans,", "description": "Compare and change mobile plans."}]
+    llm = ScriptedLLM(responder=lambda r: {"children": junk} if field(r, "Node path") == "Telecom" else numbered(r))
+    stats = await grow_tree(llm, tree=tree, out=tmp_path / "out.json", depth=2, branching=9)
+    G = load_tree(tmp_path / "out.json")
+    assert [G.nodes[c]["name"] for c in G.successors("telecom")] == ["Mobile plans"]
+    assert stats.dropped == {"invalid": 5, "prompt_echo": 3}
 
 
 class Killed(Exception):
@@ -274,3 +295,11 @@ async def test_engine_grows_three_node_tree_by_one_level(engine, tmp_path):
     assert_within_limits(G, depth=2, branching=2)
     assert stats.expanded + sum(stats.failures.values()) == 2 and stats.usage.requests >= 2
     assert all(G.nodes[n]["meta"]["source"] == "llm" for n in G if G.nodes[n]["depth"] == 2)
+
+
+def test_guards_keep_every_curated_name_except_the_prompt_examples():
+    G = load_tree(Path(__file__).resolve().parent.parent / "api_trees" / "seed.json")
+    echoes = PromptEchoes(load_prompt("tree_expand").text)
+    refused = {G.nodes[n]["name"] for n in G if is_junk(G.nodes[n]["name"], G.nodes[n]["description"])
+               or G.nodes[n]["name"] in echoes}
+    assert refused == {"Convert currency amount", "List open pull requests"}  # quoted in the prompt itself

@@ -1,7 +1,6 @@
 """The curated seed tree and the tree summary (`toolace show-tree`)."""
 
 import re
-import subprocess
 import sys
 from collections import Counter
 from pathlib import Path

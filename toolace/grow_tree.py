@@ -16,7 +16,7 @@ import asyncio
 import re
 import time
 import zlib
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Container
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +28,12 @@ from toolace.errors import EngineError, InputError, StructuredOutputError
 from toolace.llm.base import ChatResult, LLMClient, Usage
 from toolace.prompts import load_prompt
 from toolace.runner import write_json_atomic
+from toolace.text_chunks import read_doc_chunks
 from toolace.tree_stats import GrowStats, stats_file
 from toolace.tree import MAX_DEPTH, domains, load_tree, path_names, save_tree, tree_from_dict
 
 NAME_MAX, DESCRIPTION_MAX = 60, 200
 MAX_BRANCHING = 64
-CHUNK_CHARS = 3000  # about 750 tokens: leaves room in a 4k context for the prompt and the reply
-DOC_SUFFIXES = {".txt", ".md", ".rst", ".text", ""}
 FAIL_FAST_AFTER = 20  # failures in a row, none succeeded: the engine is down, stop instead of crawling on
 
 
@@ -58,6 +57,35 @@ def _singular(word: str) -> str:
     return word
 
 
+def is_junk(name: str, description: str) -> bool:
+    """True for an unusable proposal: no real name, an identifier (``search_flight``, ``a.b.c``),
+    template debris (``{name}``, ``[Your Name]``), or a description that only repeats the name."""
+    return (sum(c.isalpha() for c in name) < 2 or len(name.split()) > 10 or not description
+            or re.search(r"[_{}\[\]<>|\\$@#%^*=~`]|\w\.\w+\.\w", name) is not None
+            or re.search(r"[{}\[\]<>|\\]", description) is not None
+            or normalise_name(description) == normalise_name(name))
+
+
+class PromptEchoes:
+    """Names that only copy the prompt, as a weak model does: a quoted example (also glued into a
+    longer name, "searchflightsbyrouteanddate") or a phrase of its instructions ("2 to 6 words")."""
+
+    def __init__(self, template: str):
+        quoted = [_loose(q) for q in re.findall(r'"([^"\n]+)"', template)]
+        self.short = {q for q in quoted if len(q) < 12}
+        self.long = [q for q in quoted if len(q) >= 12]
+        self.text = _loose(template)
+
+    def __contains__(self, name: str) -> bool:
+        key = _loose(name)
+        return (key in self.short or any(q in key for q in self.long)
+                or (len(name.split()) >= 3 and key in self.text))
+
+
+def _loose(text: str) -> str:
+    return re.sub(r"[\W_s]+", "", text.casefold())
+
+
 def slug(name: str) -> str:
     """The id part for a name: lowercase ASCII words joined by ``_`` (a hash for non-Latin names)."""
     text = re.sub(r"[^a-z0-9]+", "_", name.casefold()).strip("_")[:48].rstrip("_")
@@ -65,19 +93,24 @@ def slug(name: str) -> str:
 
 
 def add_child(G: nx.DiGraph, parent: str, name: str, description: str, meta: dict[str, Any], *,
-              depth: int, branching: int, taken: set[str] | None = None) -> tuple[str | None, str | None]:
+              depth: int, branching: int, taken: set[str] = frozenset(),
+              echoes: Container[str] = frozenset()) -> tuple[str | None, str | None]:
     """Add one proposed child under ``parent``: ``(new id, None)`` or ``(None, why it was dropped)``.
 
-    ``taken`` holds normalised names that also count as duplicates (besides the siblings).
+    ``taken`` holds normalised names that also count as duplicates (besides the siblings);
+    ``echoes`` the prompt's own example names, which a weak model copies.
     """
-    name, description = " ".join(name.split()), " ".join(description.split())
+    name = " ".join(name.split()).strip(" .,;:!?-_'\"")
+    description = " ".join(description.split())
     key = normalise_name(name)
-    if not key or not description:
+    if is_junk(name, description):
         return None, "invalid"
+    if name in echoes:
+        return None, "prompt_echo"
     if G.nodes[parent]["depth"] + 1 > depth:
         return None, "too_deep"
     siblings = {normalise_name(G.nodes[c]["name"]) for c in G.successors(parent)}
-    if key in siblings or key == normalise_name(G.nodes[parent]["name"]) or key in (taken or ()):
+    if key in siblings or key == normalise_name(G.nodes[parent]["name"]) or key in taken:
         return None, "duplicate"
     if G.out_degree(parent) >= branching:
         return None, "no_room"
@@ -184,6 +217,7 @@ class _Grower:
         self.depth, self.branching, self.workers, self.seed = depth, branching, workers, seed
         self.console, self.save_every = console, save_every
         self.stats = GrowStats()
+        self.examples: Container[str] = frozenset()
         self.changed = False
         self.unsaved = 0
         self.saved_at, self.save_cost = 0.0, 0.0
@@ -226,6 +260,7 @@ class _Grower:
 
     async def expand_levels(self) -> None:
         prompt = load_prompt("tree_expand")
+        self.examples = PromptEchoes(prompt.text)
         for level in range(self.depth):
             todo = self.pending(level)
             if todo:
@@ -251,13 +286,14 @@ class _Grower:
         meta = {"source": "llm", "model": result.model or self.llm.model, "prompt": f"{prompt.name}@{prompt.hash}"}
         for child in result.parsed["children"]:
             self._count(add_child(self.G, node, child["name"], child["description"], dict(meta),
-                                  depth=self.depth, branching=self.branching))
+                                  depth=self.depth, branching=self.branching, echoes=self.examples))
         self.G.nodes[node]["meta"]["expanded"] = self.branching
         self.stats.expanded += 1
 
     # -- documents -------------------------------------------------------------------------
     async def from_docs(self, docs: Path) -> None:
         prompt = load_prompt("tree_from_docs")
+        self.examples = PromptEchoes(prompt.text)
         root_meta = self.G.nodes[self.G.graph["root"]]["meta"]
         done = set(root_meta.setdefault("docs_done", []))
         chunks = [c for c in read_doc_chunks(docs) if c[0] not in done]
@@ -283,7 +319,7 @@ class _Grower:
             domain = self._domain_for(found["name"])
             if domain is None:
                 domain, reason = add_child(G, root, found["name"], found["description"], dict(meta),
-                                           depth=self.depth, branching=self.branching)
+                                           depth=self.depth, branching=self.branching, echoes=self.examples)
                 self._count((domain, reason))
                 if domain is None:
                     self.stats.dropped[reason] += len(found["functionalities"])
@@ -312,10 +348,11 @@ class _Grower:
         ranked = [a for score, a in sorted(areas, key=lambda sa: -sa[0]) if score > 0]
         for parent in [*ranked[:1], domain]:
             node_id, reason = add_child(G, parent, item["name"], item["description"], meta,
-                                        depth=self.depth, branching=self.branching, taken=taken)
+                                        depth=self.depth, branching=self.branching, taken=taken,
+                                        echoes=self.examples)
             if node_id is not None:
                 taken.add(normalise_name(item["name"]))
-            if node_id is not None or reason == "duplicate":
+            if node_id is not None or reason not in ("no_room", "too_deep"):
                 break
         return node_id, reason
 
@@ -367,50 +404,3 @@ STOPWORDS = {"a", "an", "the", "and", "or", "of", "to", "for", "in", "on", "by",
 
 def _content_words(text: str) -> set[str]:
     return {_singular(w) for w in re.sub(r"[\W_]+", " ", text.casefold()).split()} - STOPWORDS
-
-
-def read_doc_chunks(docs: Path, chunk_chars: int = CHUNK_CHARS) -> list[tuple[str, str, str]]:
-    """``(key, file, text)`` chunks of the plain-text files in ``docs`` (a file or a folder).
-
-    The key holds the file, the chunk index and a hash of the text, so an edited file is read again.
-    """
-    files = [docs] if docs.is_file() else sorted(
-        p for p in docs.rglob("*") if p.is_file() and p.suffix.lower() in DOC_SUFFIXES
-        and not any(part.startswith(".") for part in p.relative_to(docs).parts))
-    if not files:
-        raise InputError(f"--docs {docs}: no plain-text files (.txt, .md, .rst) found")
-    chunks = []
-    for path in files:
-        name = str(path.relative_to(docs)) if docs.is_dir() else path.name
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise InputError(f"{path}: not UTF-8 text; --docs reads plain-text files only") from None
-        for index, piece in enumerate(chunk_text(text, chunk_chars)):
-            chunks.append((f"{name}#{index}:{zlib.crc32(piece.encode()):08x}", name, piece))
-    return chunks
-
-
-def chunk_text(text: str, limit: int) -> list[str]:
-    """Pack paragraphs into chunks of at most ``limit`` characters, wrapping long ones at spaces."""
-    pieces: list[str] = []
-    for para in re.split(r"\n\s*\n", text):
-        para = para.strip()
-        while len(para) > limit:
-            cut = para.rfind(" ", limit // 2, limit)
-            cut = cut if cut > 0 else limit
-            pieces.append(para[:cut].strip())
-            para = para[cut:].strip()
-        if para:
-            pieces.append(para)
-    return _pack(pieces, limit)
-
-
-def _pack(pieces: Iterable[str], limit: int) -> list[str]:
-    chunks: list[str] = []
-    for piece in pieces:
-        if chunks and len(chunks[-1]) + 2 + len(piece) <= limit:
-            chunks[-1] += "\n\n" + piece
-        else:
-            chunks.append(piece)
-    return chunks
