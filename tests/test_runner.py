@@ -77,3 +77,26 @@ async def test_a_stage_that_rejects_everything_gives_up_with_reasons(tmp_path):
     with pytest.raises(Exception, match=r"gave up after 30 jobs with only 0 of 5 kept; rejections: \{'bad_name': 30\}"):
         await run_jobs(endless(), never, out=tmp_path / "o.jsonl", rejected=tmp_path / "r.jsonl",
                        workers=4, target=5, max_jobs=30)
+
+
+async def test_target_run_keeps_several_jobs_in_flight_near_the_end(tmp_path):
+    import asyncio
+    peak = {"now": 0, "max_at_end": 0}
+
+    async def slow(job):
+        peak["now"] += 1
+        await asyncio.sleep(0.01)
+        peak["now"] -= 1
+        return Outcome(kept={"id": job.id}) if job.payload % 2 == 0 else Outcome(rejected={"id": job.id}, reason="odd")
+
+    out = tmp_path / "o.jsonl"
+    (out).write_text("".join(f'{{"id": "old{i}"}}\n' for i in range(9)))
+    original = slow
+
+    async def watched(job):
+        peak["max_at_end"] = max(peak["max_at_end"], peak["now"] + 1)
+        return await original(job)
+
+    stats = await run_jobs(endless(), watched, out=out, rejected=tmp_path / "r.jsonl", workers=8, target=10)
+    assert stats.kept == 10 and len(list(read_jsonl(out))) == 10
+    assert peak["max_at_end"] >= 2  # one record short of the target, more than one job runs

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import math
 import os
 import time
 from collections import Counter
@@ -170,6 +171,23 @@ async def run_jobs(
         max_jobs = 20 * target + 200  # a stage that rejects (almost) everything must not spin forever
     job_iter: Iterator[Job] = iter(jobs)
 
+    kept_before = stats.kept
+
+    def room() -> int:
+        """How many jobs may be in flight: all workers, unless only a few more records are needed.
+
+        Near the end of a target run, the jobs still needed (at the keep rate seen so far) run
+        side by side instead of one after another; surplus records are dropped, never written.
+        """
+        if target is None:
+            return workers
+        need = target - stats.kept
+        if need <= 0:
+            return 0
+        keep_rate = (stats.kept - kept_before + 1) / (stats.kept - kept_before + stats.rejected + 1)
+        # At least twice what is needed: a slow or rejected job then no longer holds up the end.
+        return min(workers, max(2 * need, math.ceil(need / keep_rate)))
+
     def next_job() -> Job | None:
         for job in job_iter:
             if shard is not None and shard_of(job.id, shard[1]) != shard[0]:
@@ -194,8 +212,7 @@ async def run_jobs(
         exhausted = False
         try:
             while True:
-                while not exhausted and len(in_flight) < workers and (
-                        target is None or stats.kept + len(in_flight) < target):
+                while not exhausted and len(in_flight) < room():
                     job = next_job()
                     if job is None:
                         exhausted = True
@@ -225,6 +242,9 @@ async def run_jobs(
                                               f"engine, none succeeded; last: {outcome.rejected['error']}")
                     else:
                         engine_failures_in_a_row = 0
+                    if target is not None and stats.kept >= target and outcome.kept is not None:
+                        stats.counters["surplus (dropped)"] += 1
+                        continue
                     _record(outcome, stats, kept_writer, rejected_writer)
                     progress.update(task_id, completed=(stats.kept if target else stats.kept + stats.rejected
                                                         + stats.skipped), tokens=stats.usage.total_tokens)
