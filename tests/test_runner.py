@@ -100,3 +100,18 @@ async def test_target_run_keeps_several_jobs_in_flight_near_the_end(tmp_path):
     stats = await run_jobs(endless(), watched, out=out, rejected=tmp_path / "r.jsonl", workers=8, target=10)
     assert stats.kept == 10 and len(list(read_jsonl(out))) == 10
     assert peak["max_at_end"] >= 2  # one record short of the target, more than one job runs
+
+
+async def test_a_job_failing_half_way_still_reports_what_it_spent(tmp_path):
+    from toolace.llm.fake import ScriptedLLM
+
+    llm = ScriptedLLM(["first reply", EngineError("engine died")])
+
+    async def two_calls(job):
+        await llm.chat([{"role": "user", "content": "x" * 40}])
+        await llm.chat([{"role": "user", "content": "y"}])
+        return Outcome(kept={"id": job.id})
+
+    stats = await run_jobs([Job("only")], two_calls, out=tmp_path / "o.jsonl", rejected=tmp_path / "r.jsonl", workers=1)
+    assert stats.reasons == {"engine_error": 1}
+    assert stats.usage.requests == 1 and stats.usage.prompt_tokens == 10

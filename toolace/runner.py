@@ -30,7 +30,7 @@ from rich.table import Table
 
 from toolace.errors import EngineError, InputError, StructuredOutputError, ToolaceError
 from toolace.jsonl import JsonlWriter, iter_jsonl
-from toolace.llm.base import Usage
+from toolace.llm.base import Usage, job_usage
 
 log = logging.getLogger(__name__)
 
@@ -201,9 +201,12 @@ async def run_jobs(
         return None
 
     async def guarded(job: Job) -> tuple[Job, Outcome | BaseException]:
+        spent = Usage()
+        job_usage.set(spent)  # this task's own context: the client adds every request of the job here
         try:
             return job, await stage(job)
         except (EngineError, StructuredOutputError) as e:
+            e.job_usage = spent
             return job, e
 
     with progress:
@@ -234,7 +237,7 @@ async def run_jobs(
                         engine_failures_in_a_row += 1
                         reason = getattr(outcome, "reason", None)
                         reason = f"llm_{reason}" if reason else "engine_error"
-                        usage = getattr(outcome, "usage", None) or Usage()
+                        usage = getattr(outcome, "job_usage", None) or Usage()
                         outcome = Outcome(rejected={"id": job.id, "reason": reason, "error": str(outcome)},
                                           reason=reason, usage=usage)
                         if engine_failures_in_a_row >= fail_fast_after and stats.kept == 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any, Protocol, runtime_checkable
@@ -78,6 +79,19 @@ class LLMClient(Protocol):
         max_tokens: int | None = None,
         seed: int | None = None,
     ) -> ChatResult: ...
+
+
+# The usage of the job (runner task) in progress: every request adds to it, so a job that fails
+# half-way still reports what it spent and which faults it met.
+job_usage: ContextVar[Usage | None] = ContextVar("job_usage", default=None)
+
+
+def account(total: Usage, usage: Usage) -> None:
+    """Add ``usage`` to a client's running total and to the current job's usage."""
+    total.add(usage)
+    current = job_usage.get()
+    if current is not None:
+        current.add(usage)
 
 
 @lru_cache(maxsize=4096)
@@ -164,25 +178,25 @@ class BaseLLM:
                     max_tokens=max_tokens, seed=seed,
                 )
             except BaseException:
-                self.usage.add(spent)
+                account(self.usage, spent)
                 raise
             spent.add(usage)
             if schema is None:
-                self.usage.add(spent)
+                account(self.usage, spent)
                 return ChatResult(text, None, finish, spent, self.model, attempt)
             if finish == "length":
                 reason, problem = "truncated", "it was cut off at the token limit before the JSON ended"
             else:
                 obj, problem = parse_structured(text, schema)
                 if problem is None:
-                    self.usage.add(spent)
+                    account(self.usage, spent)
                     return ChatResult(text, obj, finish, spent, self.model, attempt)
                 reason = "invalid_json" if problem.startswith("not valid JSON") else "schema_violation"
             spent.fail(reason)
             if attempt < self.max_attempts:
                 spent.reasks += 1
                 asked = reask_messages(messages, text, problem)
-        self.usage.add(spent)
+        account(self.usage, spent)
         raise StructuredOutputError(
             f"no valid structured reply after {self.max_attempts} attempts: {problem}",
             attempts=self.max_attempts, last_text=text, usage=spent, reason=reason,

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from toolace.llm.base import BaseLLM, Messages, Usage
+from toolace.llm.base import account, BaseLLM, Messages, Usage
 
 
 @dataclass
@@ -86,5 +86,5 @@ class ScriptedLLM(BaseLLM):
         text = "".join(f"<|im_start|>{m['role']}\n{m.get('content') or ''}<|im_end|>\n" for m in messages)
         tokens = [(t, self.token_logprob(t)) for t in re.findall(r"\s*\S+|\s+", text)][1:]
         usage = Usage(prompt_tokens=len(tokens) + 1, completion_tokens=1, requests=1)
-        self.usage.add(usage)
+        account(self.usage, usage)
         return tokens, usage

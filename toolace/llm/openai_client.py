@@ -14,7 +14,7 @@ import openai
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from toolace.errors import EngineError
-from toolace.llm.base import BaseLLM, Messages, Usage
+from toolace.llm.base import account, BaseLLM, Messages, Usage
 
 # Failures worth another try: the engine may be busy, restarting or briefly unreachable.
 _RETRYABLE = (
@@ -107,14 +107,14 @@ class OpenAIClient(BaseLLM):
                     finally:
                         endpoint.outstanding -= 1
         except _RETRYABLE as e:
-            self.usage.add(usage)
+            account(self.usage, usage)
             raise EngineError(
                 f"engine at {endpoint.base_url} failed after {self.transport_attempts} attempts "
                 f"({failure_reason(e)}): {str(e).splitlines()[0] if str(e) else type(e).__name__}"
             ) from e
         except openai.APIStatusError as e:
             usage.fail(failure_reason(e))
-            self.usage.add(usage)
+            account(self.usage, usage)
             raise EngineError(f"engine at {endpoint.base_url} refused the request: {e.message}") from e
 
         usage.requests += 1
@@ -145,7 +145,7 @@ class OpenAIClient(BaseLLM):
         response, url = await self._send(kwargs, usage)
         if not response.choices:
             usage.fail("bad_response")
-            self.usage.add(usage)
+            account(self.usage, usage)
             raise EngineError(f"engine at {url} returned no choices")
         choice = response.choices[0]
         return choice.message.content or "", choice.finish_reason, usage
@@ -160,7 +160,7 @@ class OpenAIClient(BaseLLM):
                   "extra_body": {**self.extra_body, "prompt_logprobs": 0}}
         usage = Usage()
         response, url = await self._send(kwargs, usage)
-        self.usage.add(usage)
+        account(self.usage, usage)
         positions = (response.model_extra or {}).get("prompt_logprobs")
         if not isinstance(positions, list):
             raise EngineError(f"engine at {url} returned no prompt_logprobs; a learner-loss measure needs vLLM")
