@@ -47,7 +47,13 @@ async def test_engine_failure_of_one_job_does_not_stop_the_run(tmp_path):
     stats = await run_jobs([Job(f"j{i}", i) for i in range(6)], flaky, out=tmp_path / "o.jsonl",
                            rejected=tmp_path / "r.jsonl", workers=2)
     assert stats.kept == 5 and stats.reasons == {"engine_error": 1}
-    assert list(read_jsonl(tmp_path / "r.jsonl")) == [{"id": "j3", "reason": "engine_error", "error": "boom"}]
+    assert not (tmp_path / "r.jsonl").exists() or list(read_jsonl(tmp_path / "r.jsonl")) == []
+    # The failed job is not recorded as done: a re-run tries it again.
+    async def healthy(job):
+        return Outcome(kept={"id": job.id})
+    again = await run_jobs([Job(f"j{i}", i) for i in range(6)], healthy, out=tmp_path / "o.jsonl",
+                           rejected=tmp_path / "r.jsonl", workers=2)
+    assert again.kept == 1 and again.skipped == 5
 
 
 async def test_dead_engine_fails_fast(tmp_path):

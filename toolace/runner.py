@@ -238,11 +238,14 @@ async def run_jobs(
                         reason = getattr(outcome, "reason", None)
                         reason = f"llm_{reason}" if reason else "engine_error"
                         usage = getattr(outcome, "job_usage", None) or Usage()
-                        outcome = Outcome(rejected={"id": job.id, "reason": reason, "error": str(outcome)},
-                                          reason=reason, usage=usage)
+                        error = str(outcome)
+                        # Not written to the rejected file: the job did not fail on its merits, so a
+                        # re-run of the same command tries it again.
+                        outcome = Outcome(reason=reason, usage=usage)
+                        stats.counters["engine failures (retried on re-run)"] += 1
                         if engine_failures_in_a_row >= fail_fast_after and stats.kept == 0:
                             raise EngineError(f"{engine_failures_in_a_row} jobs in a row failed on the "
-                                              f"engine, none succeeded; last: {outcome.rejected['error']}")
+                                              f"engine, none succeeded; last: {error}")
                     else:
                         engine_failures_in_a_row = 0
                     if target is not None and stats.kept >= target and outcome.kept is not None:
