@@ -105,12 +105,15 @@ async def test_template_debris_and_prompt_examples_are_dropped(tmp_path):
             {"name": "2 to 6 words", "description": "The product."},
             {"name": "search_flight_by_date", "description": "Flights."},
             {"name": "Banks", "description": "Banks"},
+            {"name": "PetCare PetPets", "description": "PetCare PetPets PetPets PetPets PetPets PetPets"},
             {"name": "Mobile plans,", "description": "Compare and change mobile plans."}]
     llm = ScriptedLLM(responder=lambda r: {"children": junk} if field(r, "Node path") == "Telecom" else numbered(r))
-    stats = await grow_tree(llm, tree=tree, out=tmp_path / "out.json", depth=2, branching=9)
+    stats = await grow_tree(llm, tree=tree, out=tmp_path / "out.json", depth=2, branching=10)
     G = load_tree(tmp_path / "out.json")
     assert [G.nodes[c]["name"] for c in G.successors("telecom")] == ["Mobile plans"]
-    assert stats.dropped == {"invalid": 5, "prompt_echo": 3}
+    assert stats.dropped == {"invalid": 6, "prompt_echo": 3}
+    saved = orjson.loads((tmp_path / "out.stats.json").read_bytes())
+    assert "{name}},{ | brndl has 240000" in saved["dropped_examples"]["invalid"]
 
 
 class Killed(Exception):

@@ -59,11 +59,18 @@ def _singular(word: str) -> str:
 
 def is_junk(name: str, description: str) -> bool:
     """True for an unusable proposal: no real name, an identifier (``search_flight``, ``a.b.c``),
-    template debris (``{name}``, ``[Your Name]``), or a description that only repeats the name."""
+    template debris (``{name}``, ``[Your Name]``), a description that only repeats the name, or
+    text stuck in a loop ("PetCare PetPets PetPets PetPets")."""
     return (sum(c.isalpha() for c in name) < 2 or len(name.split()) > 10 or not description
             or re.search(r"[_{}\[\]<>|\\$@#%^*=~`]|\w\.\w+\.\w", name) is not None
             or re.search(r"[{}\[\]<>|\\]", description) is not None
-            or normalise_name(description) == normalise_name(name))
+            or normalise_name(description) == normalise_name(name)
+            or _looping(name) or _looping(description))
+
+
+def _looping(text: str) -> bool:
+    words = text.casefold().split()
+    return len(words) >= 4 and len(set(words)) * 2 <= len(words)
 
 
 class PromptEchoes:
@@ -240,11 +247,14 @@ class _Grower:
             self.save_cost = self.saved_at - started
             self.unsaved = 0
 
-    def _count(self, added: tuple[str | None, str | None]) -> str | None:
-        """Count an ``add_child`` outcome; the new id, or None."""
+    def _count(self, added: tuple[str | None, str | None], proposal: dict[str, str]) -> str | None:
+        """Count an ``add_child`` outcome (keeping a few dropped proposals to show why); the new id, or None."""
         node_id, reason = added
         if node_id is None:
             self.stats.dropped[reason] += 1
+            examples = self.stats.dropped_examples.setdefault(reason, [])
+            if len(examples) < 5:
+                examples.append(f"{proposal['name']} | {proposal['description']}"[:160])
         else:
             self.stats.added[self.G.nodes[node_id]["depth"]] += 1
         return node_id
@@ -286,7 +296,7 @@ class _Grower:
         meta = {"source": "llm", "model": result.model or self.llm.model, "prompt": f"{prompt.name}@{prompt.hash}"}
         for child in result.parsed["children"]:
             self._count(add_child(self.G, node, child["name"], child["description"], dict(meta),
-                                  depth=self.depth, branching=self.branching, echoes=self.examples))
+                                  depth=self.depth, branching=self.branching, echoes=self.examples), child)
         self.G.nodes[node]["meta"]["expanded"] = self.branching
         self.stats.expanded += 1
 
@@ -320,13 +330,13 @@ class _Grower:
             if domain is None:
                 domain, reason = add_child(G, root, found["name"], found["description"], dict(meta),
                                            depth=self.depth, branching=self.branching, echoes=self.examples)
-                self._count((domain, reason))
+                self._count((domain, reason), found)
                 if domain is None:
                     self.stats.dropped[reason] += len(found["functionalities"])
                     continue
             taken = {normalise_name(G.nodes[n]["name"]) for n in nx.descendants(G, domain)}
             for item in found["functionalities"]:
-                self._count(self._place(domain, item, dict(meta), taken))
+                self._count(self._place(domain, item, dict(meta), taken), item)
         G.nodes[root]["meta"]["docs_done"].append(chunk[0])
         self.stats.doc_chunks += 1
 

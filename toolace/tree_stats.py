@@ -99,7 +99,8 @@ class GrowStats:
     doc_chunks: int = 0
     docs_already: int = 0
     added: Counter = field(default_factory=Counter)  # depth -> nodes added
-    dropped: Counter = field(default_factory=Counter)  # duplicate, invalid, too_deep, no_room
+    dropped: Counter = field(default_factory=Counter)  # duplicate, invalid, prompt_echo, too_deep, no_room
+    dropped_examples: dict[str, list[str]] = field(default_factory=dict)  # a few "name | description" per reason
     failures: Counter = field(default_factory=Counter)  # reason -> failed requests
     usage: Usage = field(default_factory=Usage)
     elapsed: float = 0.0
@@ -109,6 +110,7 @@ class GrowStats:
                 "doc_chunks": self.doc_chunks, "docs_already": self.docs_already,
                 "added_per_depth": {str(d): n for d, n in sorted(self.added.items())},
                 "added": sum(self.added.values()), "dropped": dict(self.dropped),
+                "dropped_examples": self.dropped_examples,
                 "failures": dict(self.failures), "usage": self.usage.to_dict(),
                 "elapsed_s": round(self.elapsed, 3)}
 
