@@ -105,13 +105,14 @@ async def test_template_debris_and_prompt_examples_are_dropped(tmp_path):
             {"name": "2 to 6 words", "description": "The product."},
             {"name": "search_flight_by_date", "description": "Flights."},
             {"name": "Banks", "description": "Banks"},
+            {"name": "Testace", "description": "https://www.example.com/testace1/Business/Sales/1152515"},
             {"name": "PetCare PetPets", "description": "PetCare PetPets PetPets PetPets PetPets PetPets"},
             {"name": "Mobile plans,", "description": "Compare and change mobile plans."}]
     llm = ScriptedLLM(responder=lambda r: {"children": junk} if field(r, "Node path") == "Telecom" else numbered(r))
-    stats = await grow_tree(llm, tree=tree, out=tmp_path / "out.json", depth=2, branching=10)
+    stats = await grow_tree(llm, tree=tree, out=tmp_path / "out.json", depth=2, branching=11)
     G = load_tree(tmp_path / "out.json")
     assert [G.nodes[c]["name"] for c in G.successors("telecom")] == ["Mobile plans"]
-    assert stats.dropped == {"invalid": 6, "prompt_echo": 3}
+    assert stats.dropped == {"invalid": 7, "prompt_echo": 3}
     saved = orjson.loads((tmp_path / "out.stats.json").read_bytes())
     assert "{name}},{ | brndl has 240000" in saved["dropped_examples"]["invalid"]
 

@@ -59,11 +59,11 @@ def _singular(word: str) -> str:
 
 def is_junk(name: str, description: str) -> bool:
     """True for an unusable proposal: no real name, an identifier (``search_flight``, ``a.b.c``),
-    template debris (``{name}``, ``[Your Name]``), a description that only repeats the name, or
-    text stuck in a loop ("PetCare PetPets PetPets PetPets")."""
+    template debris (``{name}``, ``[Your Name]``), a URL for a description, a description that only
+    repeats the name, or text stuck in a loop ("PetCare PetPets PetPets PetPets")."""
     return (sum(c.isalpha() for c in name) < 2 or len(name.split()) > 10 or not description
             or re.search(r"[_{}\[\]<>|\\$@#%^*=~`]|\w\.\w+\.\w", name) is not None
-            or re.search(r"[{}\[\]<>|\\]", description) is not None
+            or re.search(r"[{}\[\]<>|\\]|https?://|www\.", description) is not None
             or normalise_name(description) == normalise_name(name)
             or _looping(name) or _looping(description))
 
