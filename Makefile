@@ -6,7 +6,18 @@ STAMP  := $(VENV)/.toolace-installed
 export TOOLACE_HOME ?= $(HOME)/.cache/toolace
 PYTEST_ARGS ?=
 
-.PHONY: setup model test test-unit demo serve doctor clean
+.PHONY: setup model test test-unit demo serve doctor clean tree apis dialogs verify export report all bench bench-quick
+
+# Stage targets work on one run directory: `make dialogs RUN=outputs/mine COUNT=200 WORKERS=32 BASE_URL=http://gpu:8000/v1`
+CONFIG   ?= toolace.toml
+RUN      ?= outputs/demo
+COUNT    ?= 24
+WORKERS  ?= 16
+BASE_URL ?=
+TREE     ?= api_trees/seed.json
+FORMATS  ?= toolace openai sharegpt hermes xlam granite
+TOOLACE  := $(VENV)/bin/toolace
+ENGINE   := $(if $(BASE_URL),--base-url $(BASE_URL),)
 
 setup: $(STAMP) model
 
@@ -32,7 +43,34 @@ test-unit: setup
 	$(PY) -m pytest -ra -m "not engine" $(PYTEST_ARGS)
 
 demo: setup
-	$(VENV)/bin/toolace doctor
+	$(TOOLACE) run $(CONFIG) --out $(RUN)
+
+all: setup
+	$(TOOLACE) run $(CONFIG) --out $(RUN) $(ENGINE) --set apis.count=$(COUNT) --set dialogs.count=$(COUNT) --set dialogs.workers=$(WORKERS)
+
+tree: setup
+	$(TOOLACE) grow-tree --tree $(TREE) --out $(RUN)/tree.json --depth 3 --branching 4 --workers $(WORKERS) $(ENGINE)
+
+apis: setup
+	$(TOOLACE) synth-apis --tree $(if $(wildcard $(RUN)/tree.json),$(RUN)/tree.json,$(TREE)) --count $(COUNT) --workers $(WORKERS) --out $(RUN)/apis.jsonl $(ENGINE)
+
+dialogs: setup
+	$(TOOLACE) gen-dialogs --apis $(RUN)/apis.jsonl --count $(COUNT) --workers $(WORKERS) --out $(RUN)/dialogs.jsonl $(ENGINE)
+
+verify: setup
+	$(TOOLACE) verify $(RUN)/dialogs.jsonl --out $(RUN)/verified.jsonl --rejected $(RUN)/rejected.jsonl --workers $(WORKERS) $(ENGINE)
+
+export: setup
+	for f in $(FORMATS); do $(TOOLACE) export $(RUN)/verified.jsonl --format $$f --out $(RUN)/export/$$f.jsonl || exit 1; done
+
+report: setup
+	$(TOOLACE) report $(RUN)
+
+bench: setup
+	$(PY) benchmarks/run_all.py
+
+bench-quick: setup
+	$(PY) benchmarks/run_all.py --quick
 
 doctor: setup
 	$(VENV)/bin/toolace doctor

@@ -18,6 +18,7 @@ from toolace.commands import apis  # noqa: F401,E402
 from toolace.commands import tree  # noqa: F401,E402
 from toolace.commands import report  # noqa: F401,E402
 from toolace.commands import formats  # noqa: F401,E402
+from toolace.commands import pipeline  # noqa: F401,E402
 
 
 def main() -> None:

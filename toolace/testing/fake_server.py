@@ -24,6 +24,7 @@ class Action:
     finish_reason: str = "stop"
     status: int = 200
     seconds: float = 0.0
+    delay: float = 0.0  # seconds to wait before answering, like a real engine generating
 
 
 def reply(content: Any, finish_reason: str = "stop") -> Action:
@@ -98,6 +99,8 @@ class FakeOpenAIServer:
                     action = server.actions.popleft() if server.actions else None
                 if action is None:
                     action = server.responder(body)
+                if action.delay:
+                    server._stop.wait(action.delay)
                 if action.kind == "hang":
                     server._stop.wait(action.seconds)
                     self.close_connection = True
@@ -115,7 +118,11 @@ class FakeOpenAIServer:
                 content = action.content if isinstance(action.content, str) else json.dumps(action.content)
                 self._send(200, json.dumps(completion(content, action.finish_reason, server.model)).encode())
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request, client_address):  # a client killed mid-reply is expected here
+                pass
+
+        self._httpd = Server(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
