@@ -22,7 +22,7 @@ from toolace import __version__
 from toolace.config import RunConfig
 from toolace.jsonl import read_jsonl
 from toolace.records import Api
-from toolace.runner import write_json_atomic
+from toolace.runner import summary_table, write_json_atomic
 
 STAGES = ["tree", "apis", "dialogs", "verify", "export", "report"]
 
@@ -98,8 +98,12 @@ async def run_pipeline(config: RunConfig, run_dir: Path, *, llm_factory: Callabl
         run.mark_done(name, settings[name], figures)
         summary.add_row(name, "[green]ran[/green]", _figures_text(figures), f"{time.perf_counter() - started:.1f}")
 
-    def kept(stats) -> dict[str, Any]:
-        return {"kept": stats.kept, "rejected": stats.rejected, "tokens": stats.usage.total_tokens}
+    def kept(stats, name: str) -> dict[str, Any]:
+        console.print(summary_table(name, stats))
+        figures = {"kept": stats.kept, "rejected": stats.rejected, "tokens": stats.usage.total_tokens}
+        if stats.usage.failures:
+            figures["engine/format failures"] = dict(sorted(stats.usage.failures.items()))
+        return figures
 
     if config.tree.grow:
         async def tree_stage():
@@ -123,7 +127,7 @@ async def run_pipeline(config: RunConfig, run_dir: Path, *, llm_factory: Callabl
                 synth.mutations = dict(config.apis.mutations)
             stats = await synth_apis(llm_factory(), tree_path, count=config.apis.count, workers=config.apis.workers,
                                      out=run / "apis.jsonl", seed=config.seed, config=synth, console=console)
-        return kept(stats)
+        return kept(stats, "apis")
     await stage("apis", apis_stage)
 
     async def dialogs_stage():
@@ -134,7 +138,7 @@ async def run_pipeline(config: RunConfig, run_dir: Path, *, llm_factory: Callabl
                                   workers=config.dialogs.workers, mix=config.dialogs.mix or None,
                                   turns=(int(low), int(high or low)), seed=config.seed, consistency=consistency,
                                   tool_error_rate=config.dialogs.tool_error_rate, shard=shard, console=console)
-        return kept(stats)
+        return kept(stats, "dialogs")
     await stage("dialogs", dialogs_stage)
 
     async def verify_stage():
@@ -144,7 +148,7 @@ async def run_pipeline(config: RunConfig, run_dir: Path, *, llm_factory: Callabl
                                      workers=config.verify.workers,
                                      exec_tools=Path(config.verify.exec_tools) if config.verify.exec_tools else None,
                                      console=console)
-        return kept(stats)
+        return kept(stats, "verify")
     await stage("verify", verify_stage)
 
     async def export_stage():

@@ -1,0 +1,75 @@
+"""The whole pipeline against a fake engine failing 30% of requests, and against a dead engine."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+
+from pipeline_fakes import PipelineResponder
+from toolace.jsonl import read_jsonl
+from toolace.records import Api, Dialog
+from toolace.testing.fake_server import FakeOpenAIServer
+
+ROOT = Path(__file__).resolve().parent.parent
+# Which failure reason each injected fault must be counted under.
+REASON = {"http_500": "http_500", "http_503": "http_503", "hang": "timeout", "drop": "connection",
+          "non_json": "bad_response", "schema_break": "schema_violation", "truncated": "truncated"}
+
+
+def run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "toolace", *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=timeout)
+
+
+def test_pipeline_finishes_through_30_percent_faults_and_counts_every_one(tmp_path):
+    responder = PipelineResponder(fault_rate=0.3, seed=11, hang_seconds=2.0)
+    run_dir = tmp_path / "run"
+    with FakeOpenAIServer(responder=responder, model="fake") as server:
+        done = run("run", "toolace.toml", "--out", str(run_dir), "--base-url", server.base_url, "--model", "fake",
+                   "--set", "engine.timeout=0.5", "--set", "apis.count=16", "--set", "dialogs.count=12",
+                   "--set", "dialogs.workers=8", "--set", "verify.rules_only=false",
+                   "--set", "export.formats=['toolace', 'openai']")
+        requests = len(server.requests)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "report:" in done.stderr
+
+    counted: dict[str, int] = {}
+    for name in ("apis", "dialogs", "verified"):
+        stats = orjson.loads((run_dir / f"{name}.stats.json").read_bytes())
+        for reason, n in stats["usage"]["failures"].items():
+            counted[reason] = counted.get(reason, 0) + n
+    injected = responder.faults
+    print(f"\n{requests} requests, injected {injected}, counted {counted}")
+    assert sum(injected.values()) > 0.2 * requests  # the faults really happened
+    for fault, n in injected.items():
+        assert counted.get(REASON[fault], 0) >= n * 0.9, (fault, n, counted)  # a few land in judge pre-checks
+    # Every reason shows in the printed summaries too.
+    for fault in injected:
+        assert REASON[fault] in done.stderr
+
+    # No record is corrupted: every output parses as its canonical record, no torn line.
+    apis = list(read_jsonl(run_dir / "apis.jsonl", Api))
+    assert len(apis) == 16
+    assert len(list(read_jsonl(run_dir / "dialogs.jsonl", Dialog))) == 12
+    for name in ("verified.jsonl", "rejected.jsonl"):
+        if (run_dir / name).exists():
+            assert (run_dir / name).read_bytes().endswith(b"\n") or not (run_dir / name).read_bytes()
+            list(read_jsonl(run_dir / name, Dialog, context={"lenient_schema": True, "lenient_calls": True}))
+    for name in ("export/toolace.jsonl", "export/openai.jsonl", "README.md", "report.html", "config.json"):
+        assert (run_dir / name).exists(), name
+
+
+def test_dead_engine_fails_fast_with_one_line(tmp_path):
+    started = time.monotonic()
+    done = run("run", "toolace.toml", "--out", str(tmp_path / "run"), "--base-url", "http://127.0.0.1:9/v1",
+               "--model", "m", "--set", "apis.count=5", timeout=120)
+    elapsed = time.monotonic() - started
+    assert done.returncode == 1
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "failed on the engine" in errors[0] and "connection" in errors[0], done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    assert elapsed < 60
