@@ -24,6 +24,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _result import result  # noqa: E402
 from toolace.jsonl import JsonlWriter  # noqa: E402
 from toolace.verify.config import RuleConfig  # noqa: E402
 from toolace.verify.rules import check_rules  # noqa: E402
@@ -111,6 +112,7 @@ def bench_rules(data: list[dict], profile: bool) -> float:
     # CPU time is the one-core figure; wall time also counts other processes sharing the core.
     print(f"rule layer: {len(data)} dialogs, {cpu:.2f} s CPU = {len(data) / cpu:,.0f} dialogs/s on one core "
           f"(wall {elapsed:.2f} s = {len(data) / elapsed:,.0f}/s; {failed} rejected)")
+    result("rule-layer dialogs/s (one core, CPU time)", len(data) / cpu, "dialogs/s", 5000)
     return len(data) / cpu
 
 
@@ -144,6 +146,7 @@ async def bench_judge(base_url: str, model: str | None, n: int, workers: int) ->
     print(f"judge: {n} dialogs, {calls} requests ({saved} saved by the pre-pass) in {elapsed:.1f} s = "
           f"{calls / elapsed:.2f} requests/s, {tokens / elapsed:.0f} completion tok/s, workers {workers}; "
           f"{rejected} dialogs judged bad")
+    result("judge requests/s (engine)", calls / elapsed, "requests/s", note=f"{workers} workers, {n} dialogs")
 
 
 def main() -> None:
