@@ -87,6 +87,17 @@ class JsonlWriter:
         self.close()
 
 
+def load_json_file(path: str | Path) -> Any:
+    """A whole JSON file; unreadable or invalid files fail with one line naming the file."""
+    path = Path(path)
+    try:
+        return orjson.loads(path.read_bytes())
+    except OSError as e:
+        raise InputError(f"{path}: cannot read: {e.strerror}") from None
+    except orjson.JSONDecodeError as e:
+        raise InputError(f"{path}: not valid JSON: {e}") from None
+
+
 def _describe(error: ValidationError) -> str:
     first = error.errors()[0]
     where = ".".join(str(p) for p in first["loc"] if not isinstance(p, str) or p not in _UNION_TAGS)

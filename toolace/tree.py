@@ -23,6 +23,7 @@ import networkx as nx
 import orjson
 
 from toolace.errors import InputError
+from toolace.jsonl import load_json_file
 
 FORMAT = "toolace-tree"
 VERSION = 1
@@ -101,14 +102,7 @@ def tree_from_dict(data: Any, source: str = "<tree>", max_depth: int = MAX_DEPTH
 
 def load_tree(path: str | Path, max_depth: int = MAX_DEPTH) -> nx.DiGraph:
     """Load and validate a tree file."""
-    path = Path(path)
-    try:
-        data = orjson.loads(path.read_bytes())
-    except OSError as e:
-        raise InputError(f"{path}: cannot read: {e.strerror}") from None
-    except orjson.JSONDecodeError as e:
-        raise InputError(f"{path}: not valid JSON: {e}") from None
-    return tree_from_dict(data, str(path), max_depth)
+    return tree_from_dict(load_json_file(path), str(path), max_depth)
 
 
 def tree_to_dict(G: nx.DiGraph) -> dict[str, Any]:

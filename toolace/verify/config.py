@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from toolace.errors import InputError
+from toolace.jsonl import load_json_file
 
 # Any printable name without leading or trailing blanks: real tool sets (ToolACE's among them) use
 # spaces, dots, slashes and brackets in names ("Market Trends API", "recipes/list"). Tighten it,
@@ -46,12 +46,7 @@ class RuleConfig(BaseModel):
     def load(cls, path: str | Path) -> "RuleConfig":
         """Read a JSON file of overrides; errors name the file and the key."""
         path = Path(path)
-        try:
-            data = orjson.loads(path.read_bytes())
-        except OSError as e:
-            raise InputError(f"{path}: cannot read: {e.strerror}") from None
-        except orjson.JSONDecodeError as e:
-            raise InputError(f"{path}: not valid JSON: {e}") from None
+        data = load_json_file(path)
         try:
             return cls.model_validate(data)
         except ValidationError as e:
