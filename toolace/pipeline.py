@@ -111,8 +111,8 @@ async def run_pipeline(config: RunConfig, run_dir: Path, *, llm_factory: Callabl
                                     depth=config.tree.depth, branching=config.tree.branching,
                                     docs=Path(config.tree.docs) if config.tree.docs else None,
                                     workers=config.tree.workers, seed=config.seed, console=console)
-            return {"added": sum(getattr(grown, "added_per_level", {}).values())
-                    if isinstance(getattr(grown, "added_per_level", None), dict) else None}
+            return {"added": sum(grown.added.values()), "expanded": grown.expanded,
+                    "tokens": grown.usage.total_tokens}
         await stage("tree", tree_stage)
 
     async def apis_stage():
