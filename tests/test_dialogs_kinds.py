@@ -62,7 +62,7 @@ async def test_single(tmp_path):
         check_calls_answered(d)
     # The assistant was shown the tool list and constrained to the planned call.
     asked = [r for r in llm.requests if r.schema_name == "assistant_turn"][0]
-    assert "Tools:" in asked.messages[0]["content"] and asked.max_tokens <= 512
+    assert "Tools:" in asked.messages[0]["content"] and asked.max_tokens <= 800
 
 
 async def test_parallel_calls_share_one_assistant_turn(tmp_path):

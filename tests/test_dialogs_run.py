@@ -134,3 +134,19 @@ async def test_stats_file_and_table_rows_per_kind(tmp_path):
     assert saved["mix"] == {"single": 1.0} and saved["unavailable_kinds"] == []
     rows = dict(kind_rows(saved["kinds"]))
     assert rows["  single"].startswith("made 3, dropped 1 (inconsistent 1), mean turns 1.0, tokens ")
+
+
+async def test_a_parallel_turn_that_repeats_a_call_is_dropped(tmp_path):
+    def respond(request):
+        reply = agent_responder(request)
+        calls = reply["action"]["calls"] if is_call_step(request) else None
+        if calls and len({c["name"] for c in calls}) == 1:
+            reply["action"]["calls"] = [calls[0]] * len(calls)  # same name, same arguments
+        return reply
+
+    kept, rejected, _, _ = await run(tmp_path, respond, count=4, mix={"parallel": 1.0}, consistency=1)
+    assert rejected and {r["reason"] for r in rejected} == {"duplicate_calls"}
+    assert all(r["detail"].endswith("twice") for r in rejected)  # asked once more before giving up
+    for dialog in kept:
+        calls = dialog["messages"][1]["tool_calls"]
+        assert len({c["name"] for c in calls}) == len(calls)  # only mixed-API turns got through

@@ -57,6 +57,8 @@ def gen_dialogs_command(
     if not library:
         raise InputError(f"{apis}: no APIs in the file")
     weights, turn_range, band = parse_mix(mix), parse_turns(turns), parse_band(complexity_band)
+    if band and not complexity_model:  # checked before an engine is started
+        raise InputError("--complexity-band needs --complexity-model (the model whose loss is the measure)")
     shard_spec = parse_shard(shard)
     rejected = rejected or rejected_path(out)
     with llm_session(base_url, model, timeout) as llm:

@@ -18,8 +18,9 @@ from toolace.errors import StructuredOutputError
 from toolace.llm.base import Usage
 
 PROMPT = "dialog_assistant"
-CALL_MAX_TOKENS = 512
-TEXT_MAX_TOKENS = 320
+# Enough for the schema bounds even in digits (one token each for this tokenizer family).
+CALL_MAX_TOKENS = 800
+TEXT_MAX_TOKENS = 600
 
 
 class Inconsistent(Exception):

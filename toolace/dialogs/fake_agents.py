@@ -42,7 +42,8 @@ def instance(schema: Any, tag: str = "") -> Any:
         return {name: instance(props[name], tag) for name in props if name in schema.get("required", props)}
     if kind == "array":
         if "prefixItems" in schema:
-            return [instance(s, tag) for s in schema["prefixItems"]]
+            # Calls of one turn differ (a parallel turn may not repeat a call).
+            return [instance(s, f"{tag} {i}" if i else tag) for i, s in enumerate(schema["prefixItems"])]
         items = schema.get("items", {"type": "string"})
         return [instance(items, tag) for _ in range(max(1, schema.get("minItems", 1)))]
     if kind == "string":

@@ -20,6 +20,7 @@ from toolace.records import Api
 DESCRIPTION_CHARS = 160
 PARAM_CHARS = 90
 RESULT_CHARS = 400  # of one tool result inside a transcript
+TRANSCRIPT_CHARS = 6000  # the oldest lines go first: the engine has a 4096-token context
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,10 @@ def transcript(messages: list[dict[str, Any]]) -> str:
             lines.append(f"Assistant: {m['content']}")
         elif role == "tool":
             lines.append(f"Result of {m['name']}: {_clip(orjson.dumps(m['content']).decode(), RESULT_CHARS)}")
-    return "\n".join(lines)
+    text = "\n".join(lines)
+    if len(text) > TRANSCRIPT_CHARS:
+        text = "(earlier turns left out)\n" + text[-TRANSCRIPT_CHARS:].split("\n", 1)[-1]
+    return text
 
 
 def about(api: Api, parameter: str) -> str:

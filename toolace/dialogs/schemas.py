@@ -126,7 +126,7 @@ def calls_schema(calls: list[tuple[Api, dict[str, Any] | None]]) -> dict[str, An
 
 def thought_schema(tool_names: list[str], argument_names: list[str]) -> dict[str, Any]:
     """The structured thought before a call: intent, chosen tools, the source of every argument."""
-    props: dict[str, Any] = {"intent": {"type": "string", "minLength": 5, "maxLength": 160}}
+    props: dict[str, Any] = {"intent": {"type": "string", "minLength": 5, "maxLength": 120}}
     required = ["intent"]
     if tool_names:
         props["tools"] = {"type": "array", "items": {"enum": sorted(set(tool_names))}, "minItems": 1, "maxItems": 4}
@@ -141,7 +141,7 @@ def thought_schema(tool_names: list[str], argument_names: list[str]) -> dict[str
 
 
 def assistant_schema(action: str, calls: list[tuple[Api, dict[str, Any] | None]] | None = None,
-                     message_bound: int = 500) -> dict[str, Any]:
+                     message_bound: int = 400) -> dict[str, Any]:
     """The assistant's whole reply: ``{"thought": ..., "action": {...}}`` for one planned action.
 
     ``call`` carries the calls; ``ask``, ``answer`` and ``summarize`` carry a message.
@@ -188,7 +188,7 @@ def error_schema(code: str) -> dict[str, Any]:
     return {"type": "object", "properties": {"error": error}, "required": ["error"], "additionalProperties": False}
 
 
-def message_schema(bound: int = 400) -> dict[str, Any]:
+def message_schema(bound: int = 300) -> dict[str, Any]:
     """A user turn: one message."""
     return {"type": "object", "properties": {"message": {"type": "string", "minLength": 3, "maxLength": bound}},
             "required": ["message"], "additionalProperties": False}

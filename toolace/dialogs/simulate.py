@@ -125,7 +125,14 @@ class Simulation:
         else:
             task = prompt.render("call", names=names)
         schema = assistant_schema("call", [(c.api, fixed) for c in planned])
-        action = await self._decide(task, schema)
+        for _ in range(2):  # a turn repeating a call is asked once more, then given up
+            action = await self._decide(task, schema)
+            keys = {assistant_agent.decision_key({"action": {"type": "call", "calls": [c]}}) for c in action["calls"]}
+            if len(keys) == len(action["calls"]):
+                break
+            self.thoughts.pop()
+        else:
+            raise Dropped("duplicate_calls", "two calls of one turn have the same name and arguments, twice")
         calls = []
         for made in action["calls"]:
             calls.append({"id": f"call_{self.calls_made}", "name": made["name"], "arguments": made["arguments"]})

@@ -15,8 +15,9 @@ from toolace.llm.base import ChatResult
 from toolace.records import Api
 
 PROMPT = "dialog_user"
-MAX_TOKENS = 160
-SCHEMA = message_schema(400)
+# Room for the bounded message even when a weak model writes odd characters (several tokens each).
+MAX_TOKENS = 320
+SCHEMA = message_schema(300)
 
 
 def _human(name: str) -> str:
