@@ -54,7 +54,8 @@ class SpecWriter:
         if self.duplicate_every and self.last and n % self.duplicate_every == 1:
             return {**self.last, "name": self.last["name"] + "_v2"}
         task = next(m["content"] for m in messages if m.get("role", "user") == "user")
-        function = re.search(r"^- (?:.* > )?([^:>]+):", task, re.M).group(1).strip().replace(" ", "_")
+        function = re.search(r"^- (?:.* > )?([^:>]+):", task, re.M).group(1).strip()
+        function = re.sub(r"[^a-z0-9]+", "_", function.lower()).strip("_")[:30] or "tool"
         operation = re.search(r"^Operation: ([\w ]+)\.", task, re.M).group(1).replace(" ", "_")
         word = f"w{n}"
         spec = {

@@ -54,6 +54,11 @@ def test_spec_constraints_become_typed_schema_keywords():
         "rooms": {"type": "array", "description": "Room ids", "items": {"type": "string"}}}}
 
 
+def test_spec_enum_repeats_are_removed():
+    api, _, _ = spec_to_api(spec(enum=["4", "8", "4", "4.0"]))
+    assert api["parameters"]["properties"]["size"]["enum"] == [4, 8]
+
+
 def test_spec_constraints_that_do_not_fit_the_type_are_dropped_and_counted():
     api, failures, dropped = spec_to_api(spec(pattern="^[0-9]+$", format="date"))
     assert "pattern" not in api["parameters"]["properties"]["size"]

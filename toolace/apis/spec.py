@@ -91,6 +91,11 @@ def _typed(value: str, type_: str) -> Any:
     return value
 
 
+def _enum(values: list[str], type_: str) -> list[Any]:
+    """Enum values typed, repeats removed (a small model likes to pad a list with one value)."""
+    return list(dict.fromkeys(_typed(v, type_) for v in values))
+
+
 def _object_schema(fields: list[dict[str, Any]], where: str, failures: list[Failure], *,
                    with_required: bool) -> dict[str, Any]:
     properties: dict[str, Any] = {}
@@ -116,7 +121,7 @@ def _field_schema(field: dict[str, Any]) -> dict[str, Any]:
     if field["type"] == "array":
         schema["items"] = {"type": field.get("items_type", "string")}
     elif "enum" in field and field["type"] in ("string", "integer", "number"):
-        schema["enum"] = [_typed(v, field["type"]) for v in field["enum"]]
+        schema["enum"] = _enum(field["enum"], field["type"])
     return schema
 
 
@@ -143,7 +148,7 @@ def spec_to_api(spec: dict[str, Any]) -> tuple[dict[str, Any], list[Failure], Co
             if keyword not in _KEYWORDS_FOR[type_]:
                 dropped[f"dropped_{keyword}"] += 1
             elif keyword == "enum":
-                schema["enum"] = [_typed(v, type_) for v in param["enum"]]
+                schema["enum"] = _enum(param["enum"], type_)
             elif keyword == "default":
                 if param["default"].strip():  # an empty default is the model saying "none"
                     schema["default"] = _typed(param["default"], type_)
