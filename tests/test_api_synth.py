@@ -1,6 +1,7 @@
 """synth-apis end to end with a scripted model: counts, diversity, duplicates, rejections, resume."""
 
 import asyncio
+import re
 import os
 import subprocess
 import sys
@@ -174,6 +175,10 @@ def test_cli_stats_and_bad_options(tmp_path):
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 0, stderr
     assert "APIs in library" in stdout and "Finance" in stdout and "nested APIs" in stdout
+    assert "rejected" not in stdout  # an imported library has no run figures
+    (tmp_path / "apis.rejected.jsonl").write_text('{"id": "a", "reason": "duplicate"}\n' * 3)
+    stdout, _ = run_cli("stats", str(out)).communicate(timeout=60)
+    assert re.search(r"duplicates removed +│ +3", stdout) and re.search(r"kept +│ +8", stdout)
     tree = tmp_path / "tree.json"
     save_tree(small_tree(), tree)
     process = run_cli("synth-apis", "--tree", str(tree), "--out", str(out), "--levels", "solo=1",

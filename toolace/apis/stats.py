@@ -13,7 +13,7 @@ from rich.table import Table
 
 from toolace.jsonl import iter_jsonl
 from toolace.llm.base import Usage
-from toolace.runner import RunStats, stats_path, summary_table
+from toolace.runner import RunStats, rejected_path, stats_path, summary_table
 
 
 def _is_nested(schema: Any) -> bool:
@@ -123,18 +123,24 @@ def extra_rows(library: LibraryStats, run: RunStats | None = None) -> list[tuple
 
 
 def stats_table(path: Path) -> Table:
-    """``toolace stats``: the end-of-run table of synth-apis, from an API file (and its stats file
-    when there is one beside it, for rejections and tokens)."""
+    """``toolace stats``: the end-of-run table of synth-apis, from an API file.
+
+    Rejections are counted from the rejected file beside it (it holds every run's, killed ones
+    included); tokens and time come from the stats file of the finished runs, when there is one.
+    """
     path = Path(path)
     library = library_stats(path)
-    side = stats_path(path)
-    if side.exists():
-        run = run_stats_from_dict(orjson.loads(side.read_bytes()))
-        run.kept = library.apis
-        return summary_table(f"{path}", run, extra_rows(library, run))
-    table = Table(title=str(path), show_header=False, title_justify="left")
-    table.add_column(style="bold")
-    table.add_column(justify="right")
-    for name, value in library.rows():
-        table.add_row(name, value)
-    return table
+    side, rejected = stats_path(path), rejected_path(path)
+    if not side.exists() and not rejected.exists():
+        table = Table(title=str(path), show_header=False, title_justify="left")
+        table.add_column(style="bold")
+        table.add_column(justify="right")
+        for name, value in library.rows():
+            table.add_row(name, value)
+        return table
+    run = run_stats_from_dict(orjson.loads(side.read_bytes())) if side.exists() else RunStats()
+    run.kept, run.skipped = library.apis, 0
+    if rejected.exists():
+        run.reasons = Counter(str(r.get("reason", "rejected")) for _, r in iter_jsonl(rejected) if isinstance(r, dict))
+        run.rejected = sum(run.reasons.values())
+    return summary_table(f"{path}", run, extra_rows(library, run))
