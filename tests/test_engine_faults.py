@@ -62,6 +62,14 @@ def test_pipeline_finishes_through_30_percent_faults_and_counts_every_one(tmp_pa
     for name in ("export/toolace.jsonl", "export/openai.jsonl", "README.md", "report.html", "config.json"):
         assert (run_dir / name).exists(), name
 
+    # A finished run re-run is skipped stage by stage and never needs the engine (this one is dead).
+    again = run("run", "toolace.toml", "--out", str(run_dir), "--base-url", "http://127.0.0.1:9/v1", "--model", "fake",
+                "--set", "engine.timeout=0.5", "--set", "apis.count=16", "--set", "dialogs.count=12",
+                "--set", "dialogs.workers=8", "--set", "verify.rules_only=false",
+                "--set", "export.formats=['toolace', 'openai']")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert again.stderr.count("done before") == 5  # apis, dialogs, verify, export, report (no tree growth)
+
 
 def test_dead_engine_fails_fast_with_one_line(tmp_path):
     started = time.monotonic()
