@@ -131,6 +131,16 @@ def build_run(run_dir: Path, n_apis: int = 12, n_dialogs: int = 30, seed: int = 
     with JsonlWriter(run_dir / "export" / "sharegpt.jsonl") as w:
         for d in range(verified - 2):
             w.write({"conversations": [{"from": "human", "value": "hi"}], "system": "", "tools": "[]"})
+    with JsonlWriter(run_dir / "export" / "sharegpt.skipped.jsonl") as w:
+        for i in range(2):
+            w.write({"id": f"d{i}", "reason": "multi_turn", "detail": "..."})
+    write_json_atomic(run_dir / "export" / "sharegpt.stats.json",
+                      {**RunStats(kept=verified - 2, rejected=2, reasons=Counter(multi_turn=2)).to_dict(),
+                       "format": "sharegpt", "out": str(run_dir / "export" / "sharegpt.jsonl"),
+                       "augment": {"mask_functions": 0.5, "irrelevance": 0.0, "seed": 0}})
+    write_json_atomic(run_dir / "export" / "dataset_info.json", {"toolace_sharegpt": {
+        "file_name": "sharegpt.jsonl", "formatting": "sharegpt",
+        "columns": {"messages": "conversations", "system": "system", "tools": "tools"}}})
     expect["exports"] = {"openai": verified, "sharegpt": verified - 2}
     return expect
 
@@ -188,7 +198,9 @@ def test_card_front_matter_parses_and_holds_the_counts(run):
     assert f"**{expect['verified']} verified tool-use dialogs**" in body
     assert f"**{expect['apis']} synthetic APIs**" in body
     assert 'load_dataset("json", data_files="export/openai.jsonl", split="train")' in body
-    assert '"formatting": "sharegpt"' in body and '"file_name": "sharegpt.jsonl"' in body  # LLaMA-Factory entry
+    # the LLaMA-Factory entry is the exporter's own, under its own name
+    assert '"toolace_sharegpt": {' in body and '"file_name": "sharegpt.jsonl"' in body
+    assert "then train with `dataset: toolace_sharegpt`" in body
     assert f"| `openai` | `export/openai.jsonl` | {expect['exports']['openai']} |" in body
     assert "| model | test-model-7b |" in body and "| seed | 7 |" in body
     assert "| dialog kind mix | single: 0.3, parallel: 0.2, non_tool: 0.5 |" in body
@@ -242,9 +254,15 @@ def test_html_is_self_contained_with_one_image_per_plot_and_the_fixture_numbers(
     for check, n in expect["checks"].items():
         assert checks[check][0] == str(n)
     exports = table_rows(html, "Exported files")
-    assert exports["openai"] == ["export/openai.jsonl", str(expect["exports"]["openai"])]
+    assert exports["openai"] == ["export/openai.jsonl", str(expect["exports"]["openai"]), "0", "none"]
+    assert exports["sharegpt"] == ["export/sharegpt.jsonl", str(expect["exports"]["sharegpt"]), "2 (multi_turn 2)",
+                                   "mask_functions 0.5"]
     stages = table_rows(html, "Stages")
     assert stages["dialogs"][:3] == [str(expect["dialogs"]), "1", "90"]
+    tokens = table_rows(html, "Tokens per kept sample")
+    assert tokens["engine tokens, all stages"] == ["412,500"]  # prompt + completion of the three stats files
+    assert tokens["engine tokens of all stages per final dialog"] == [f"{round(412_500 / expect['verified']):,}"]
+    assert "engine tokens per verified dialog (meta.tokens, mean)" in tokens
     assert "&quot;demo-run&quot;" in html  # the resolved config is shown
 
 
@@ -266,6 +284,17 @@ def test_a_run_with_only_apis_reports_the_rest_as_missing(tmp_path):
     assert "configs" not in meta and meta["size_categories"] == ["n<1K"]
     assert "No exported training files yet" in card
     assert "| dialogs.jsonl | missing |" in card and "| apis.jsonl | 5 |" in card
+
+
+def test_a_run_that_kept_nothing_still_shows_its_costs(run):
+    run_dir, expect = run
+    (run_dir / "verified.jsonl").write_text("")
+    done = write_report(run_dir)
+    assert {p.key for p in done.plots if p.png} == {"kinds", "domains", "parameters", "turns", "rejections", "tokens"}
+    tokens = table_rows(done.page.read_text(), "Tokens per kept sample")
+    assert tokens["engine tokens of all stages per final dialog"] == ["- (no dialog kept)"]
+    assert "engine tokens per generated dialog (meta.tokens, mean)" in tokens
+    assert "**0 verified tool-use dialogs**" in (run_dir / "README.md").read_text()
 
 
 def test_parquet_exports_are_counted_and_preferred(tmp_path):
@@ -347,3 +376,16 @@ def test_cli_bad_run_dir_is_one_line_exit_2(tmp_path, make):
     assert "Traceback" not in out.stderr
     lines = [line for line in out.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:") and str(target) in lines[0]
+
+
+def test_sharegpt_without_dataset_info_gets_a_default_llama_factory_entry(tmp_path):
+    run_dir = tmp_path / "my-run"
+    (run_dir / "export").mkdir(parents=True)
+    with JsonlWriter(run_dir / "export" / "sharegpt.jsonl") as w:
+        w.write({"conversations": [{"from": "human", "value": "hi"}], "system": "", "tools": "[]"})
+    write_report(run_dir)
+    card = (run_dir / "README.md").read_text()
+    entry = re.search(r"```json\n(.*?)```", card, re.S).group(1)
+    assert orjson.loads(entry) == {"my-run": {"file_name": "sharegpt.jsonl", "formatting": "sharegpt", "columns": {
+        "messages": "conversations", "system": "system", "tools": "tools"}}}
+    assert "| `sharegpt` | `export/sharegpt.jsonl` | 1 |" in card

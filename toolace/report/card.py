@@ -96,21 +96,24 @@ def _loading(s: RunSummary) -> list[str]:
             f'ds = load_dataset("YOUR_NAME/{_dataset_name(s)}", "{name}", split="train")', "```"]
     sharegpt = next((p for n, p in configs if n == "sharegpt"), None)
     if sharegpt:
+        name, entry = _llama_factory_entry(s, sharegpt)
         out += ["", "LLaMA-Factory: copy the ShareGPT file into its `data/` folder and add this entry to "
-                "`data/dataset_info.json`, then train with `dataset: " + _dataset_name(s) + "`:", "",
-                "```json", _llama_factory_entry(s, sharegpt), "```"]
+                f"`data/dataset_info.json`, then train with `dataset: {name}`:", "", "```json", entry, "```"]
     return out
 
 
-def _llama_factory_entry(s: RunSummary, path: str) -> str:
+def _llama_factory_entry(s: RunSummary, path: str) -> tuple[str, str]:
+    """The dataset name and the ``dataset_info.json`` entry for the ShareGPT export."""
     exported = s.run_dir / "export" / "dataset_info.json"
     if exported.is_file():  # the exporter's own entry is the truth when it wrote one
         try:
-            return orjson.dumps(orjson.loads(exported.read_bytes()), option=orjson.OPT_INDENT_2).decode()
+            entry = orjson.loads(exported.read_bytes())
+            if isinstance(entry, dict) and entry:
+                return next(iter(entry)), json.dumps(entry, indent=2, ensure_ascii=False)
         except orjson.JSONDecodeError:
             pass
     entry = {_dataset_name(s): {"file_name": path.rsplit("/", 1)[-1], **LLAMA_FACTORY_ENTRY}}
-    return json.dumps(entry, indent=2)
+    return _dataset_name(s), json.dumps(entry, indent=2)
 
 
 def _dataset_name(s: RunSummary) -> str:

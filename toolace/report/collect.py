@@ -108,9 +108,13 @@ class RejectionStats:
 
 @dataclass
 class ExportFile:
+    """One exported training file, with what its ``<format>.stats.json`` says when present."""
+
     format: str
     path: str  # relative to the run directory
     rows: int | None  # None: could not be counted (Parquet without pyarrow)
+    skipped: Counter = field(default_factory=Counter)  # dialogs the format cannot hold, by reason
+    augment: dict[str, Any] = field(default_factory=dict)  # masking / irrelevance shares applied
 
 
 @dataclass
@@ -133,6 +137,13 @@ class RunSummary:
     def final(self) -> DialogStats | None:
         """The dialogs a user trains on: the verified ones when verification ran."""
         return self.verified or self.dialogs
+
+    def measured_tokens(self) -> tuple[str, Histogram] | None:
+        """Per-dialog token counts (``meta.tokens``): of the verified dialogs, else of the generated ones."""
+        for name, part in (("verified", self.verified), ("generated", self.dialogs)):
+            if part is not None and part.tokens.count:
+                return name, part.tokens
+        return None
 
     @property
     def models(self) -> Counter:
@@ -365,10 +376,17 @@ def _exports(run_dir: Path) -> list[ExportFile]:
         return []
     files = []
     for path in sorted(folder.iterdir()):
-        if path.suffix == ".jsonl":
-            files.append(ExportFile(path.stem, f"export/{path.name}", count_lines(path)))
-        elif path.suffix == ".parquet":
-            files.append(ExportFile(path.stem, f"export/{path.name}", _parquet_rows(path)))
+        # `openai.jsonl` is data; `openai.skipped.jsonl` and `openai.stats.json` describe it
+        if "." in path.stem or path.suffix not in (".jsonl", ".parquet"):
+            continue
+        rows = count_lines(path) if path.suffix == ".jsonl" else _parquet_rows(path)
+        export = ExportFile(path.stem, f"export/{path.name}", rows)
+        stats_file = folder / f"{path.stem}.stats.json"
+        stats = _read_json(stats_file) if stats_file.is_file() else {}
+        if isinstance(stats, dict) and stats.get("out", path.name).endswith(path.name):
+            export.skipped = Counter(stats.get("reasons") or {})
+            export.augment = stats.get("augment") or {}
+        files.append(export)
     return files
 
 

@@ -19,7 +19,7 @@ matplotlib.use("Agg")  # headless: a report is written on servers without a disp
 
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.ticker import MaxNLocator, StrMethodFormatter  # noqa: E402
 
 from toolace.report.collect import RunSummary  # noqa: E402
 
@@ -27,6 +27,10 @@ BLUE, ORANGE, GREEN, GREY, RED = "#4C72B0", "#DD8452", "#55A868", "#8C8C8C", "#C
 STYLE = {"font.size": 10, "axes.titlesize": 12, "axes.titleweight": "bold", "axes.spines.top": False,
          "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.3, "axes.axisbelow": True}
 MAX_LABEL = 42
+
+
+def _thousands() -> StrMethodFormatter:
+    return StrMethodFormatter("{x:,.0f}")  # a formatter belongs to one axis: a new one each time
 
 
 @dataclass
@@ -116,17 +120,17 @@ def top_domains(s: RunSummary, top: int = 20) -> Figure | None:
     """Share of APIs and of tools offered in the final dialogs per top-level domain, side by side."""
     series = []
     if s.apis and s.apis.domains:
-        series.append((f"APIs (n={s.apis.count:,})", s.apis.domains, BLUE))
+        series.append((f"APIs (n={s.apis.count:,})", s.apis.domains, BLUE, "% of APIs"))
     if s.final and s.final.tool_domains:
         series.append((f"tools offered in final dialogs (n={sum(s.final.tool_domains.values()):,})",
-                       s.final.tool_domains, GREEN))
+                       s.final.tool_domains, GREEN, "% of tools offered"))
     if not series:
         return None
     ranking = series[0][1]
     domains = [d for d, _ in ranking.most_common(top)]
     fig, (ax,) = _figure(10, 1.2 + (0.16 + 0.09 * len(series)) * len(domains))
     height = 0.8 / len(series)
-    for i, (label, counter, color) in enumerate(series):
+    for i, (label, counter, color, _) in enumerate(series):
         total = sum(counter.values())
         ys = [y - 0.4 + height * (i + 0.5) for y in range(len(domains))]
         values = [100 * counter[d] / total for d in domains]
@@ -135,10 +139,10 @@ def top_domains(s: RunSummary, top: int = 20) -> Figure | None:
             ax.text(value, y, f" {counter[d]:,}", va="center", fontsize=8)
     ax.set_yticks(range(len(domains)), [_short(d) for d in domains])
     ax.invert_yaxis()
-    ax.set_xlim(0, max(100 * max(c.values()) / sum(c.values()) for _, c, _ in series) * 1.15)
+    ax.set_xlim(0, max(100 * max(c.values()) / sum(c.values()) for _, c, *_ in series) * 1.15)
     more = f" (top {top} of {len(ranking)})" if len(ranking) > top else ""
     ax.set_title(f"Top-level domains{more}", loc="left")
-    ax.set_xlabel("% of APIs / % of tools offered (bar labels: counts)")
+    ax.set_xlabel(" / ".join(unit for *_, unit in series) + " (bar labels: counts)")
     ax.grid(axis="y", visible=False)
     _legend_above(fig, ax)
     return fig
@@ -172,7 +176,7 @@ def parameters(s: RunSummary) -> Figure | None:
     count_ax.set_title("Parameters per API", loc="left")
     count_ax.set_xlabel("top-level parameters")
     count_ax.set_ylabel("APIs")
-    count_ax.set_xticks(counts if len(counts) <= 15 else counts[:: max(1, len(counts) // 10)])
+    count_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     count_ax.grid(axis="x", visible=False)
     return fig
 
@@ -210,45 +214,50 @@ def rejections(s: RunSummary) -> Figure | None:
 
 
 def tokens(s: RunSummary) -> Figure | None:
-    final = s.final
-    per_sample = final.tokens if final and final.tokens.count else None
-    kept = final.count if final else 0
+    measured = s.measured_tokens()
+    kept = s.final.count if s.final else 0
     stage_rows = []
     for name, d in s.stages.items():
         usage = d.get("usage") if isinstance(d.get("usage"), dict) else {}
-        if kept and (usage.get("prompt_tokens") or usage.get("completion_tokens")):
+        if usage.get("prompt_tokens") or usage.get("completion_tokens"):
             cached = usage.get("cached_tokens", 0)
-            stage_rows.append((name, (usage.get("prompt_tokens", 0) - cached) / kept, cached / kept,
-                               usage.get("completion_tokens", 0) / kept))
-    if per_sample is None and not stage_rows:
+            stage_rows.append((name, usage.get("prompt_tokens", 0) - cached, cached, usage.get("completion_tokens", 0)))
+    if measured is None and not stage_rows:
         return None
-    fig, axes = _figure(12 if per_sample and stage_rows else 10, 3.8, 2 if per_sample and stage_rows else 1)
+    fig, axes = _figure(12 if measured and stage_rows else 10, 3.8, 2 if measured and stage_rows else 1)
     axes = iter(axes)
-    if per_sample:
+    if measured:
+        name, h = measured
         ax = next(axes)
-        values = sorted(per_sample.buckets)
-        ax.hist(values, weights=[per_sample.buckets[v] for v in values], bins=min(30, max(5, len(values))),
-                color=BLUE)
-        ax.axvline(per_sample.mean, color=RED, linestyle="--", label=f"mean {per_sample.mean:,.0f}")
-        ax.set_title("Engine tokens per final dialog (meta.tokens)", loc="left")
+        values = sorted(h.buckets)
+        ax.hist(values, weights=[h.buckets[v] for v in values], bins=min(30, max(5, len(values))), color=BLUE)
+        ax.axvline(h.mean, color=RED, linestyle="--", label=f"mean {h.mean:,.0f}")
+        ax.set_title(f"Engine tokens per {name} dialog (meta.tokens)", loc="left")
         ax.set_xlabel("prompt + completion tokens spent on the dialog")
         ax.set_ylabel("dialogs")
+        ax.xaxis.set_major_formatter(_thousands())
         ax.legend(frameon=False, loc="best")
     if stage_rows:
         ax = next(axes)
+        divisor = kept or 1  # with nothing kept, show the totals rather than nothing
         names = [row[0] for row in stage_rows]
         left = [0.0] * len(names)
         for i, (label, color) in enumerate([("prompt (not cached)", BLUE), ("prompt (cached)", GREY),
                                             ("completion", ORANGE)], start=1):
-            values = [row[i] for row in stage_rows]
+            values = [row[i] / divisor for row in stage_rows]
             ax.barh(names, values, left=left, color=color, label=label)
             left = [a + b for a, b in zip(left, values)]
         for y, total in enumerate(left):
             ax.text(total, y, f" {total:,.0f}", va="center", fontsize=9)
         ax.set_xlim(0, max(left) * 1.2)
+        ax.xaxis.set_major_formatter(_thousands())
         ax.invert_yaxis()
-        ax.set_title(f"Engine tokens per final dialog, by stage ({kept:,} dialogs)", loc="left")
-        ax.set_xlabel("tokens per final dialog")
+        if kept:
+            ax.set_title(f"Engine tokens per final dialog, by stage ({kept:,} dialogs)", loc="left")
+            ax.set_xlabel("tokens per final dialog")
+        else:
+            ax.set_title("Engine tokens by stage (no dialog kept: totals)", loc="left")
+            ax.set_xlabel("tokens")
         ax.grid(axis="y", visible=False)
         ax.legend(frameon=False, loc="best")
     return fig

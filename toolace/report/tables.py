@@ -8,7 +8,7 @@ from typing import Any
 
 from toolace import __version__
 from toolace.engine import EMBEDDED_MODEL_NAME
-from toolace.report.collect import DialogStats, Histogram, RunSummary
+from toolace.report.collect import RunSummary
 
 
 @dataclass
@@ -52,10 +52,13 @@ def files(s: RunSummary) -> Table:
 
 
 def exports(s: RunSummary) -> Table:
-    table = Table("Exported files", ["format", "file", "rows"],
+    table = Table("Exported files", ["format", "file", "rows", "skipped dialogs", "augmentation"],
                   missing="no export yet: run `toolace export` to write training files")
     for e in s.exports:
-        table.rows.append([e.format, e.path, num(e.rows) if e.rows is not None else "? (install pyarrow)"])
+        skipped = ", ".join(f"{reason} {n}" for reason, n in e.skipped.most_common())
+        augment = ", ".join(f"{k} {v}" for k, v in e.augment.items() if k != "seed" and v)
+        table.rows.append([e.format, e.path, num(e.rows) if e.rows is not None else "? (install pyarrow)",
+                           f"{sum(e.skipped.values())} ({skipped})" if skipped else "0", augment or "none"])
     return table
 
 
@@ -188,13 +191,15 @@ def tokens(s: RunSummary) -> Table:
                   missing="no token counts (no *.stats.json, no meta.tokens in dialogs)")
     final = s.final
     total = sum(_stage_tokens(d) for d in s.stages.values())
-    if total and final and final.count:
-        table.rows.append(["engine tokens of all stages / final dialog",
-                           f"{num(round(total / final.count))} ({num(total)} tokens / {num(final.count)} dialogs)"])
-    if final and final.tokens.count:
-        h: Histogram = final.tokens
-        table.rows.append(["engine tokens recorded per final dialog (meta.tokens, mean)", num(round(h.mean))])
-        table.rows.append(["meta.tokens median / 90th percentile / max",
+    if total:
+        table.rows.append(["engine tokens, all stages", num(total)])
+        table.rows.append(["engine tokens of all stages per final dialog",
+                           num(round(total / final.count)) if final and final.count else "- (no dialog kept)"])
+    measured = s.measured_tokens()
+    if measured:
+        name, h = measured
+        table.rows.append([f"engine tokens per {name} dialog (meta.tokens, mean)", num(round(h.mean))])
+        table.rows.append([f"meta.tokens per {name} dialog: median / 90th percentile / max",
                            f"{num(h.quantile(0.5))} / {num(h.quantile(0.9))} / {num(h.high)}"])
     return table
 
