@@ -50,6 +50,11 @@ def test_dependent_pairs_match_an_output_to_an_input_by_name_and_type():
         (lib.apis[p].name, f, lib.apis[c].name, a) for p, f, c, a in lib.links}
     # 'days' is an array in get_forecast's result and an integer parameter: types differ, no link.
     assert not any(f == "days" for _, f, _, _ in lib.links)
+    nullable = [Api(name="make_ticket", domain=["Support"], returns={"type": "object", "properties": {
+                    "ticketRef": {"type": ["string", "null"]}}}),
+                Api(name="close_ticket", domain=["Support"], parameters={"type": "object", "properties": {
+                    "ticket_ref": {"type": ["null", "string"]}}})]
+    assert Library(nullable).links == [(0, "ticketRef", 1, "ticket_ref")]  # names match once normalised
 
 
 def test_kinds_the_library_cannot_make_leave_the_mix_with_a_note():

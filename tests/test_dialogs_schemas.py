@@ -10,6 +10,19 @@ from toolace.records import Api
 APIS = {a.name: a for a in library()}
 
 
+def grammar_safe(schema):
+    """What vLLM's xgrammar backend refuses with HTTP 400 (backend_xgrammar.py), checked everywhere."""
+    if isinstance(schema, dict):
+        if ("pattern" in schema or "format" in schema) and ("minLength" in schema or "maxLength" in schema):
+            return False
+        if {"multipleOf", "uniqueItems", "contains", "patternProperties", "propertyNames", "allOf"} & set(schema):
+            return False
+        return all(grammar_safe(v) for v in schema.values())
+    if isinstance(schema, list):
+        return all(grammar_safe(v) for v in schema)
+    return True
+
+
 def valid(schema, instance):
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema).is_valid(instance)
@@ -21,6 +34,10 @@ def test_decodable_bounds_strings_arrays_and_free_objects():
         "tags": {"type": "array", "items": {"type": "string", "maxLength": 5}},
         "when": {"type": "string", "format": "date"},
         "re": {"type": "string", "pattern": "^(?=x).*$"},  # lookahead: grammar engines refuse it
+        "code": {"type": "string", "pattern": "^[A-Z]{3}$", "maxLength": 3},
+        "slug": {"type": "string", "pattern": "^[a-z]+$", "maxLength": 30},  # unbounded pattern: length wins
+        "n": {"type": "integer", "multipleOf": 5, "maximum": 50},
+        "ids": {"type": "array", "items": {"type": "string", "format": "uuid"}, "uniqueItems": True},
         "free": {"type": "object"},
         "opt": {"type": ["integer", "null"], "minimum": 1, "description": "dropped"},
         "nested": {"type": "object", "properties": {"a": {"type": "object", "properties": {
@@ -32,6 +49,11 @@ def test_decodable_bounds_strings_arrays_and_free_objects():
     assert props["tags"] == {"type": "array", "items": {"type": "string", "maxLength": 5}, "maxItems": 3}
     assert props["when"] == {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
     assert props["re"] == {"type": "string", "maxLength": 60}
+    assert props["code"] == {"type": "string", "pattern": "^[A-Z]{3}$"}
+    assert props["slug"] == {"type": "string", "maxLength": 30}
+    assert props["n"] == {"type": "integer", "maximum": 50}
+    assert props["ids"] == {"type": "array", "items": {"type": "string", "format": "uuid"}, "maxItems": 3}
+    assert grammar_safe(schema)
     assert props["free"] == {"type": "object", "properties": {}, "required": [], "additionalProperties": False}
     assert props["opt"] == {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}]}
     deepest = props["nested"]["properties"]["a"]["properties"]["b"]["properties"]["c"]
@@ -84,5 +106,6 @@ def test_every_library_api_gives_valid_bounded_schemas():
     for api in APIS.values():
         for schema in (assistant_schema("call", [(api, None)]), result_schema(api)):
             Draft202012Validator.check_schema(schema)
+            assert grammar_safe(schema)
     weird = Api(name="odd", parameters={"type": "object", "properties": {"x": {"anyOf": [{"type": "string"}, {}]}}})
     Draft202012Validator.check_schema(assistant_schema("call", [(weird, None)]))

@@ -117,8 +117,11 @@ def _norm(name: str) -> str:
 
 
 def _type(schema: object) -> str | None:
+    """The scalar type of a property (the first one of a type list), or None."""
     kind = schema.get("type") if isinstance(schema, dict) else None
-    return kind if kind in _SCALAR else None
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k in _SCALAR), None)
+    return kind if isinstance(kind, str) and kind in _SCALAR else None
 
 
 def _compatible(a: str, b: str) -> bool:

@@ -27,8 +27,12 @@ _FORMAT_PATTERNS = {
     "time": r"^\d{2}:\d{2}(:\d{2})?$",
     "email": r"^[a-z0-9._]{1,20}@[a-z0-9]{1,15}\.[a-z]{2,4}$",
 }
-# Regex features JSON-Schema grammar compilers do not support; such a pattern is dropped.
+# Formats xgrammar decodes natively within a bounded length.
+_BOUNDED_FORMATS = {"uuid", "ipv4", "ipv6"}
+# Regex features grammar compilers do not support; such a pattern is dropped.
 _UNSUPPORTED_PATTERN = re.compile(r"\(\?|\\[1-9bBAZzGpP]")
+# An unbounded repetition: such a pattern alone would let a weak model write forever.
+_OPEN_REPEAT = re.compile(r"(?<!\\)[*+]|\{\d*,\}")
 _SCALARS = {"string", "integer", "number", "boolean", "null"}
 _KEEP_NUMERIC = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 
@@ -87,18 +91,20 @@ def _object(schema: dict, string_bound: int, depth: int) -> dict[str, Any]:
 
 
 def _string(schema: dict, string_bound: int) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": "string"}
+    """A string bounded either by a bounded pattern or format, or by its length (xgrammar refuses both)."""
+    fmt = schema.get("format")
+    if fmt in _BOUNDED_FORMATS:
+        return {"type": "string", "format": fmt}
     pattern = schema.get("pattern")
-    if not isinstance(pattern, str) or _UNSUPPORTED_PATTERN.search(pattern):
-        pattern = _FORMAT_PATTERNS.get(schema.get("format"))
+    if not isinstance(pattern, str) or _UNSUPPORTED_PATTERN.search(pattern) or _OPEN_REPEAT.search(pattern):
+        pattern = _FORMAT_PATTERNS.get(fmt)
     if pattern:
-        out["pattern"] = pattern
+        return {"type": "string", "pattern": pattern}
     low = schema.get("minLength") if isinstance(schema.get("minLength"), int) else 0
     high = schema.get("maxLength") if isinstance(schema.get("maxLength"), int) else string_bound
+    out: dict[str, Any] = {"type": "string", "maxLength": max(min(high, 4 * string_bound), low, 1)}
     if low:
         out["minLength"] = low
-    if not pattern or "maxLength" in schema:
-        out["maxLength"] = max(min(high, 4 * string_bound), low, 1)
     return out
 
 

@@ -122,6 +122,8 @@ class Simulation:
         if fixed:
             link = planned[0].link
             task = prompt.render("dependent", names=names, argument=link.argument, field=link.field)
+        elif len(planned) > 1:
+            task = prompt.render("parallel", n=len(planned), names=names)
         else:
             task = prompt.render("call", names=names)
         schema = assistant_schema("call", [(c.api, fixed) for c in planned])
