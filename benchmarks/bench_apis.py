@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from api_fakes import SpecWriter  # noqa: E402
 from rich.console import Console  # noqa: E402
 
+from _result import result  # noqa: E402
 from toolace.apis.synth import synth_apis  # noqa: E402
 from toolace.llm.fake import ScriptedLLM  # noqa: E402
 from toolace.tree import load_tree  # noqa: E402
@@ -38,6 +39,8 @@ async def main(count: int) -> None:
     print(f"synth-apis, instant scripted model, seed tree ({len(tree)} nodes), 32 workers, one process")
     print(f"  kept {stats.kept} APIs, rejected {stats.rejected} ({dict(stats.reasons)}) in {elapsed:.2f} s")
     print(f"  {stats.kept / elapsed:.0f} APIs/s kept, {jobs / elapsed:.0f} jobs/s (target >= 500 APIs/s)")
+    result("synth-apis APIs/s (instant fake LLM, one core)", stats.kept / elapsed, "APIs/s", 500,
+           note=f"{jobs / elapsed:.0f} jobs/s")
 
 
 if __name__ == "__main__":
