@@ -137,6 +137,7 @@ def build_run(run_dir: Path, n_apis: int = 12, n_dialogs: int = 30, seed: int = 
     write_json_atomic(run_dir / "export" / "sharegpt.stats.json",
                       {**RunStats(kept=verified - 2, rejected=2, reasons=Counter(multi_turn=2)).to_dict(),
                        "format": "sharegpt", "out": str(run_dir / "export" / "sharegpt.jsonl"),
+                       "source": str(run_dir / "verified.jsonl"),
                        "augment": {"mask_functions": 0.5, "irrelevance": 0.0, "seed": 0}})
     write_json_atomic(run_dir / "export" / "dataset_info.json", {"toolace_sharegpt": {
         "file_name": "sharegpt.jsonl", "formatting": "sharegpt",
@@ -201,7 +202,8 @@ def test_card_front_matter_parses_and_holds_the_counts(run):
     # the LLaMA-Factory entry is the exporter's own, under its own name
     assert '"toolace_sharegpt": {' in body and '"file_name": "sharegpt.jsonl"' in body
     assert "then train with `dataset: toolace_sharegpt`" in body
-    assert f"| `openai` | `export/openai.jsonl` | {expect['exports']['openai']} |" in body
+    assert f"| `openai` | `export/openai.jsonl` | {expect['exports']['openai']} | ? |" in body
+    assert f"| `sharegpt` | `export/sharegpt.jsonl` | {expect['exports']['sharegpt']} | `verified.jsonl` |" in body
     assert "| model | test-model-7b |" in body and "| seed | 7 |" in body
     assert "| dialog kind mix | single: 0.3, parallel: 0.2, non_tool: 0.5 |" in body
     for check, n in expect["checks"].items():
@@ -254,9 +256,9 @@ def test_html_is_self_contained_with_one_image_per_plot_and_the_fixture_numbers(
     for check, n in expect["checks"].items():
         assert checks[check][0] == str(n)
     exports = table_rows(html, "Exported files")
-    assert exports["openai"] == ["export/openai.jsonl", str(expect["exports"]["openai"]), "0", "none"]
-    assert exports["sharegpt"] == ["export/sharegpt.jsonl", str(expect["exports"]["sharegpt"]), "2 (multi_turn 2)",
-                                   "mask_functions 0.5"]
+    assert exports["openai"] == ["export/openai.jsonl", str(expect["exports"]["openai"]), "?", "0", "none"]
+    assert exports["sharegpt"] == ["export/sharegpt.jsonl", str(expect["exports"]["sharegpt"]), "verified.jsonl",
+                                   "2 (multi_turn 2)", "mask_functions 0.5"]
     stages = table_rows(html, "Stages")
     assert stages["dialogs"][:3] == [str(expect["dialogs"]), "1", "90"]
     tokens = table_rows(html, "Tokens per kept sample")
@@ -388,4 +390,4 @@ def test_sharegpt_without_dataset_info_gets_a_default_llama_factory_entry(tmp_pa
     entry = re.search(r"```json\n(.*?)```", card, re.S).group(1)
     assert orjson.loads(entry) == {"my-run": {"file_name": "sharegpt.jsonl", "formatting": "sharegpt", "columns": {
         "messages": "conversations", "system": "system", "tools": "tools"}}}
-    assert "| `sharegpt` | `export/sharegpt.jsonl` | 1 |" in card
+    assert "| `sharegpt` | `export/sharegpt.jsonl` | 1 | ? |" in card

@@ -83,11 +83,13 @@ def _loading(s: RunSummary) -> list[str]:
     if not configs:
         return ["No exported training files yet: run `toolace export` on `verified.jsonl` (or `dialogs.jsonl`)",
                 "to write them in the format your trainer reads, then `toolace report` again."]
-    out = ["| config | file | rows | format |", "| --- | --- | --- | --- |"]
-    rows = {e.path: e.rows for e in s.exports}
+    out = ["| config | file | rows | exported from | format |", "| --- | --- | --- | --- | --- |"]
+    exports = {e.path: e for e in s.exports}
     for name, path in configs:
-        count = f"{rows[path]:,}" if rows[path] is not None else "?"
-        out.append(f"| `{name}` | `{path}` | {count} | {FORMAT_NOTES.get(name, '')} |")
+        e = exports[path]
+        count = f"{e.rows:,}" if e.rows is not None else "?"
+        source = f"`{e.source}`" if e.source else "?"
+        out.append(f"| `{name}` | `{path}` | {count} | {source} | {FORMAT_NOTES.get(name, '')} |")
     name, path = configs[0]
     loader = "parquet" if path.endswith(".parquet") else "json"
     out += ["", "Load a local file with 🤗 datasets, or a config of the dataset once pushed to the Hub:", "",

@@ -115,6 +115,7 @@ class ExportFile:
     rows: int | None  # None: could not be counted (Parquet without pyarrow)
     skipped: Counter = field(default_factory=Counter)  # dialogs the format cannot hold, by reason
     augment: dict[str, Any] = field(default_factory=dict)  # masking / irrelevance shares applied
+    source: str | None = None  # the canonical file it was exported from (file name only)
 
 
 @dataclass
@@ -386,6 +387,7 @@ def _exports(run_dir: Path) -> list[ExportFile]:
         if isinstance(stats, dict) and stats.get("out", path.name).endswith(path.name):
             export.skipped = Counter(stats.get("reasons") or {})
             export.augment = stats.get("augment") or {}
+            export.source = Path(str(stats["source"])).name if stats.get("source") else None
         files.append(export)
     return files
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from html import escape
 
 from toolace import __version__
@@ -48,8 +49,12 @@ SECTIONS = [
 ]
 
 
+NUMBER = re.compile(r"-?[\d,]+(\.\d+)?%?( \(.*\)| / .*| s| nodes| dialogs)?")
+
+
 def _is_number(cell: str) -> bool:
-    return cell[:1].isdigit() and all(c.isdigit() or c in ",.%" for c in cell.split(" ")[0])
+    """Whether a cell reads as a figure (right-aligned): 12, 1,234, 4.5%, 25 (25.0%), 1.2 / 6, 12.5 s."""
+    return NUMBER.fullmatch(cell) is not None
 
 
 def html_table(table: Table) -> str:

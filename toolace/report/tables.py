@@ -52,13 +52,14 @@ def files(s: RunSummary) -> Table:
 
 
 def exports(s: RunSummary) -> Table:
-    table = Table("Exported files", ["format", "file", "rows", "skipped dialogs", "augmentation"],
+    table = Table("Exported files", ["format", "file", "rows", "from", "skipped dialogs", "augmentation"],
                   missing="no export yet: run `toolace export` to write training files")
     for e in s.exports:
         skipped = ", ".join(f"{reason} {n}" for reason, n in e.skipped.most_common())
         augment = ", ".join(f"{k} {v}" for k, v in e.augment.items() if k != "seed" and v)
         table.rows.append([e.format, e.path, num(e.rows) if e.rows is not None else "? (install pyarrow)",
-                           f"{sum(e.skipped.values())} ({skipped})" if skipped else "0", augment or "none"])
+                           e.source or "?", f"{sum(e.skipped.values())} ({skipped})" if skipped else "0",
+                           augment or "none"])
     return table
 
 
