@@ -83,7 +83,11 @@ class Recorder:
 
 
 async def window(recorder_or_llm, warmup: float, seconds: float, samples: list[int]) -> float:
-    """Completion tokens/s of the client over ``seconds`` after ``warmup``."""
+    """Completion tokens/s of the client over ``seconds`` after ``warmup``.
+
+    Tokens count when their request finishes, so the window must be long against one request's
+    latency (tens of seconds with 32 requests on a CPU engine).
+    """
     await asyncio.sleep(warmup)
     before, started = recorder_or_llm.usage.completion_tokens, time.perf_counter()
     end = started + seconds
@@ -148,11 +152,15 @@ async def engine_comparison(base_url: str, model: str | None, workers: int, seco
         raw_rate = await raw_phase(base_url, model, requests, workers, 10.0, seconds)
         pairs.append((dialog_rate, raw_rate))
         print(f"round {round_ + 1}: gen-dialogs {dialog_rate:7.1f} tok/s (mean {in_flight:.1f} requests in flight)"
-              f" | raw {workers} concurrent {raw_rate:7.1f} tok/s | ratio {dialog_rate / raw_rate:.2f}")
+              f" | raw {workers} concurrent {raw_rate:7.1f} tok/s | ratio {ratio(dialog_rate, raw_rate)}")
     dialog_rate = statistics.mean(p[0] for p in pairs)
     raw_rate = statistics.mean(p[1] for p in pairs)
     print(f"generated tokens/s: gen-dialogs {dialog_rate:.1f}, raw {raw_rate:.1f}, "
-          f"ratio {dialog_rate / raw_rate:.2f} (target >= 0.9)")
+          f"ratio {ratio(dialog_rate, raw_rate)} (target >= 0.9)")
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}" if b else "n/a (no raw request finished in the window: make --seconds longer)"
 
 
 def main() -> None:
@@ -161,7 +169,8 @@ def main() -> None:
     parser.add_argument("--engine", help="OpenAI-compatible base URL for the saturation comparison")
     parser.add_argument("--model", help="model name on the engine (default: the first served)")
     parser.add_argument("--workers", type=int, default=32)
-    parser.add_argument("--seconds", type=float, default=60.0, help="measured window per phase")
+    parser.add_argument("--seconds", type=float, default=180.0,
+                        help="measured window per phase; keep it many times one request's latency")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--core", type=int, help="the core the fake-LLM runs are pinned to (default: the last)")
     args = parser.parse_args()

@@ -4,7 +4,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from dialog_apis import library
-from toolace.dialogs.schemas import (GENERIC_RETURNS, assistant_schema, decodable, error_schema, result_schema)
+from toolace.dialogs.schemas import GENERIC_RETURNS, assistant_schema, decodable, error_schema, result_schema
 from toolace.records import Api
 
 APIS = {a.name: a for a in library()}

@@ -31,6 +31,12 @@ from toolace.runner import Job, Outcome, RunStats, rejected_path, run_jobs, stat
 log = logging.getLogger(__name__)
 
 
+_CANNOT = {"dependent": "no result field of one API matches a parameter of another by name and type",
+           "clarify": "no API has a required parameter", "irrelevance": "it needs at least two APIs",
+           "multi_turn": "no kind it chains is possible", "single": "no APIs", "parallel": "no APIs",
+           "non_tool": "no APIs"}
+
+
 def effective_mix(mix: dict[str, float] | str | None, library: Library) -> tuple[dict[str, float], list[str]]:
     """The mix over the kinds this library can make, renormalised, and the kinds it cannot."""
     weights = parse_mix(mix) if mix is None or isinstance(mix, str) else dict(mix)
@@ -101,7 +107,6 @@ async def make_dialog(llm: Any, library: Library, job: Job, *, mix: dict[str, fl
     try:
         await sim.run()
     except Dropped as e:
-        sim.usage.add(e.usage)
         return drop(e.reason, str(e))
     except StructuredOutputError as e:
         sim.usage.add(e.usage)
@@ -165,9 +170,9 @@ async def gen_dialogs(llm: Any, apis: list[Api], *, count: int, out: Path, worke
     if not library.apis:
         raise InputError("no APIs to build dialogs from")
     weights, missing = effective_mix(mix, library)
-    if missing:
-        log.warning("the API library cannot make %s dialogs (no %s); the mix is spread over the other kinds",
-                    ", ".join(missing), "dependent pairs or required parameters")
+    for kind in missing:
+        log.warning("the API library cannot make %s dialogs (%s); the mix is spread over the other kinds",
+                    kind, _CANNOT[kind])
     settings = Settings(consistency=consistency, tool_error_rate=tool_error_rate)
     out = Path(out)
     rejected = Path(rejected) if rejected else rejected_path(out)

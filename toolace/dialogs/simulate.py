@@ -31,10 +31,9 @@ class Settings:
 class Dropped(Exception):
     """The dialog cannot be finished well; ``reason`` is its stable name in the rejected file."""
 
-    def __init__(self, reason: str, detail: str, usage: Usage | None = None):
+    def __init__(self, reason: str, detail: str):
         super().__init__(detail)
         self.reason = reason
-        self.usage = usage or Usage()
 
 
 @dataclass
@@ -52,7 +51,10 @@ class Simulation:
     tool_errors: int = 0
     resampled: int = 0
     calls_made: int = 0
-    tools_text: str | None = None
+    tools_text: str = ""
+
+    def __post_init__(self) -> None:
+        self.tools_text = tools_text(self.plan.tools)  # the same in every assistant prompt of the dialog
 
     def _spent(self, result: ChatResult) -> None:
         self.usage.add(result.usage)
@@ -87,8 +89,6 @@ class Simulation:
         self.messages.append({"role": "user", "content": text})
 
     async def _decide(self, task: str, schema: dict[str, Any]) -> dict[str, Any]:
-        if self.tools_text is None:
-            self.tools_text = tools_text(self.plan.tools)
         try:
             decision = await assistant_agent.decide(
                 self.llm, self.tools_text, self.messages, task, schema, usage=self.usage,
