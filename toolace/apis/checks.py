@@ -23,13 +23,13 @@ from typing import Any
 import orjson
 from jsonschema import Draft202012Validator
 
+from toolace.jsonpaths import join
 from toolace.records import Api, Failure
 
 # Letters, digits, '_', '.', '-' (what real APIs use); spaces are refused unless the pattern allows them.
 DEFAULT_NAME_PATTERN = r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}"
 
 _META = Draft202012Validator(Draft202012Validator.META_SCHEMA)
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # Keywords whose value is a map of name -> schema, one schema, or a list of schemas.
 _SCHEMA_MAPS = {"properties", "$defs", "definitions", "patternProperties", "dependentSchemas"}
@@ -43,14 +43,6 @@ _ANY_ARRAY = {"enum", "examples"}
 _ANY_VALUE = {"default", "const"}
 # Annotations that do not change what a value must look like.
 _ANNOTATIONS = {"description", "title", "$comment", "examples", "default", "deprecated", "readOnly", "writeOnly"}
-
-
-def _join(path: str, key: str | int) -> str:
-    if isinstance(key, int):
-        return f"{path}[{key}]"
-    if _IDENT.fullmatch(key):
-        return f"{path}.{key}" if path else key
-    return f"{path}[{orjson.dumps(key).decode()}]"
 
 
 def _shape(schema: Any) -> Any:
@@ -110,7 +102,7 @@ def _meta_failures(schema: Any, where: str) -> list[Failure]:
     for error in sorted(_META.iter_errors(schema), key=lambda e: list(map(str, e.absolute_path)))[:5]:
         path = where
         for key in error.absolute_path:
-            path = _join(path, key)
+            path = join(path, key)
         failures.append(Failure(check="invalid_schema", message=f"not a valid JSON Schema: {error.message}",
                                 path=path))
     return failures or [Failure(check="invalid_schema", message="not a valid JSON Schema", path=where)]
@@ -142,44 +134,44 @@ def _walk(schema: Any, path: str, pattern: re.Pattern) -> Iterator[Failure]:
             re.compile(regex)
         except re.error as e:
             yield Failure(check="invalid_schema", message=f"pattern is not a regular expression: {e}",
-                          path=_join(path, "pattern"))
+                          path=join(path, "pattern"))
     if "enum" in schema and isinstance(schema["enum"], list):
         own = {k: v for k, v in schema.items() if k != "enum"}
         for index, value in enumerate(schema["enum"]):
             problem = _value_problem(value, own)
             if problem:
                 yield Failure(check="invalid_schema", message=f"enum value {value!r} breaks its own schema: "
-                              f"{problem}", path=_join(_join(path, "enum"), index))
+                              f"{problem}", path=join(join(path, "enum"), index))
     if "default" in schema:
         problem = _value_problem(schema["default"], schema)
         if problem:
             yield Failure(check="invalid_schema", message=f"default {schema['default']!r} breaks its own "
-                          f"schema: {problem}", path=_join(path, "default"))
+                          f"schema: {problem}", path=join(path, "default"))
     properties = schema.get("properties")
     if isinstance(properties, dict):
         required = schema.get("required")
         if isinstance(required, list):
             unknown = [name for name in required if name not in properties]
             if unknown:
-                yield Failure(check="invalid_schema", path=_join(path, "required"),
+                yield Failure(check="invalid_schema", path=join(path, "required"),
                               message=f"required names unknown properties: {', '.join(map(str, unknown))}")
         for name, sub in properties.items():
-            where = _join(_join(path, "properties"), name)
+            where = join(join(path, "properties"), name)
             if not pattern.fullmatch(name):
                 yield Failure(check="bad_name", path=where,
                               message=f"parameter name {name!r} does not match {pattern.pattern!r}")
             if isinstance(sub, dict) and not _text(sub.get("description")):
-                yield Failure(check="missing_description", path=_join(where, "description"),
+                yield Failure(check="missing_description", path=join(where, "description"),
                               message=f"parameter {name!r} has no description")
             yield from _walk(sub, where, pattern)
     items = schema.get("items")
     if isinstance(items, dict):
-        yield from _walk(items, _join(path, "items"), pattern)
+        yield from _walk(items, join(path, "items"), pattern)
     for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
         branches = schema.get(key)
         if isinstance(branches, list):
             for index, branch in enumerate(branches):
-                yield from _walk(branch, _join(_join(path, key), index), pattern)
+                yield from _walk(branch, join(join(path, key), index), pattern)
 
 
 def _text(value: Any) -> bool:

@@ -127,7 +127,7 @@ async def execution_failures(dialog, executor: ToolExecutor, returns_validator: 
     # Imported here, not at the top: the spawned worker imports this module and should start
     # without pydantic and jsonschema.
     from toolace.records import AssistantMessage, Failure
-    from toolace.verify.paths import join_all
+    from toolace.jsonpaths import join_all
 
     failures, counters = [], Counter()
     for mi, message in enumerate(dialog.messages):

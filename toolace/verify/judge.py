@@ -20,7 +20,7 @@ from toolace.llm.base import LLMClient, Usage
 from toolace.prompts import load_prompt
 from toolace.records import AssistantMessage, Dialog, Failure, SystemMessage, ToolMessage
 from toolace.verify.config import RuleConfig
-from toolace.verify.paths import short
+from toolace.jsonpaths import short
 from toolace.verify.prepass import has_assistant_text, repetition, result_schema_failures, ungrounded_values
 from toolace.verify.rules_calls import compiled_api
 

@@ -11,7 +11,7 @@ from collections import Counter
 from typing import Any
 
 from toolace.records import AssistantMessage, Dialog, Failure, SystemMessage, ToolMessage, UserMessage
-from toolace.verify.paths import join, join_all, leaves, short
+from toolace.jsonpaths import join, join_all, leaves, short
 
 _NON_WORD = re.compile(r"[\W_]+")
 _NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")

@@ -12,7 +12,7 @@ from functools import cached_property
 
 from toolace.records import Api, AssistantMessage, Dialog, Failure, ToolMessage
 from toolace.verify.config import RuleConfig
-from toolace.verify.paths import strings
+from toolace.jsonpaths import strings
 from toolace.verify.rules_calls import CompiledApi, check_calls, compiled_api
 from toolace.verify.rules_consistency import check_results, check_roles, check_system
 from toolace.verify.rules_dialog import check_characters, check_fields, check_replies, script_words

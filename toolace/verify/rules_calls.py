@@ -24,7 +24,7 @@ from toolace.apis.checks import api_problems
 from toolace.records import Api, AssistantMessage, Failure, schema_problem
 from toolace.verify.config import RuleConfig
 from toolace.verify.fastcheck import Check, compile_check
-from toolace.verify.paths import join, join_all, short
+from toolace.jsonpaths import join, join_all, short
 
 CHECK_OF_KEYWORD = {
     "type": "wrong_type",

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import orjson
 
 from toolace.records import AssistantMessage, Failure, SystemMessage, ToolMessage, UserMessage
-from toolace.verify.paths import join, strings
+from toolace.jsonpaths import join, strings
 
 # C0/C1 controls other than tab and newlines, the replacement character, unpaired surrogates.
 _INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd\ud800-\udfff]")

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from toolace.records import Api, Dialog, Failure, Message
-from toolace.verify.paths import join_all, short
+from toolace.jsonpaths import join_all, short
 
 # Broken schemas and call-id problems load, so that the rules can name them.
 LENIENT = {"lenient_schema": True, "lenient_calls": True}
