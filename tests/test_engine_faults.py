@@ -26,11 +26,11 @@ def run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
 
 
 def test_pipeline_finishes_through_30_percent_faults_and_counts_every_one(tmp_path):
-    responder = PipelineResponder(fault_rate=0.3, seed=11, hang_seconds=2.0)
+    responder = PipelineResponder(fault_rate=0.3, seed=11, hang_seconds=5.0)
     run_dir = tmp_path / "run"
     with FakeOpenAIServer(responder=responder, model="fake") as server:
         done = run("run", "toolace.toml", "--out", str(run_dir), "--base-url", server.base_url, "--model", "fake",
-                   "--set", "engine.timeout=0.5", "--set", "apis.count=16", "--set", "dialogs.count=12",
+                   "--set", "engine.timeout=2", "--set", "apis.count=16", "--set", "dialogs.count=12",
                    "--set", "dialogs.workers=8", "--set", "verify.rules_only=false",
                    "--set", "export.formats=['toolace', 'openai']")
         requests = len(server.requests)
@@ -64,7 +64,7 @@ def test_pipeline_finishes_through_30_percent_faults_and_counts_every_one(tmp_pa
 
     # A finished run re-run is skipped stage by stage and never needs the engine (this one is dead).
     again = run("run", "toolace.toml", "--out", str(run_dir), "--base-url", "http://127.0.0.1:9/v1", "--model", "fake",
-                "--set", "engine.timeout=0.5", "--set", "apis.count=16", "--set", "dialogs.count=12",
+                "--set", "engine.timeout=2", "--set", "apis.count=16", "--set", "dialogs.count=12",
                 "--set", "dialogs.workers=8", "--set", "verify.rules_only=false",
                 "--set", "export.formats=['toolace', 'openai']")
     assert again.returncode == 0, again.stderr[-2000:]
