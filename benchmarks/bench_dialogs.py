@@ -89,12 +89,19 @@ async def window(recorder_or_llm, warmup: float, seconds: float, samples: list[i
     latency (tens of seconds with 32 requests on a CPU engine).
     """
     await asyncio.sleep(warmup)
-    before, started = recorder_or_llm.usage.completion_tokens, time.perf_counter()
+    usage = recorder_or_llm.usage
+    before = (usage.completion_tokens, usage.prompt_tokens, usage.cached_tokens)
+    started = time.perf_counter()
     end = started + seconds
     while time.perf_counter() < end:
         await asyncio.sleep(0.5)
         samples.append(getattr(recorder_or_llm, "in_flight", 0))
-    return (recorder_or_llm.usage.completion_tokens - before) / (time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    completion, prompt, cached = (now - then for now, then in zip(
+        (usage.completion_tokens, usage.prompt_tokens, usage.cached_tokens), before))
+    print(f"    {completion / elapsed:6.1f} completion tok/s, {prompt / elapsed:6.1f} prompt tok/s "
+          f"({cached / prompt if prompt else 0:.0%} from the prefix cache)")
+    return completion / elapsed
 
 
 async def dialogs_phase(base_url: str, model: str, apis: list[Api], workers: int, warmup: float,
@@ -119,10 +126,12 @@ async def raw_phase(base_url: str, model: str, requests: list[dict], workers: in
 
     llm = OpenAIClient(base_url, model)
     replay = itertools.cycle(requests)
+    nonce = itertools.count()
 
     async def worker():
         while True:
             request = dict(next(replay))
+            request["messages"] = fresh(request["messages"], next(nonce))
             try:
                 await llm.chat(request.pop("messages"), **request)
             except Exception:  # a failed structured reply still generated tokens; keep the load steady
@@ -134,6 +143,19 @@ async def raw_phase(base_url: str, model: str, requests: list[dict], workers: in
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     return rate
+
+
+# Where the per-dialog part of each dialog prompt starts (prompts/dialog_*.txt): the static text before
+# it may come from the prefix cache, as it does for gen-dialogs; a replayed request must not hit the
+# cache beyond it, or the raw side would skip the prefill that gen-dialogs pays.
+_VARIABLE_PARTS = ("Your style:", "Tools:", "API:")
+
+
+def fresh(messages: list[dict], n: int) -> list[dict]:
+    """``messages`` with a unique line where their variable part starts."""
+    text = messages[-1]["content"]
+    at = min((i for i in (text.find(m) for m in _VARIABLE_PARTS) if i >= 0), default=0)
+    return [*messages[:-1], {**messages[-1], "content": f"{text[:at]}(request {n})\n{text[at:]}"}]
 
 
 async def served_model(base_url: str) -> str:
