@@ -28,7 +28,7 @@ ONE_CORE = ["taskset", "-c", "0"] if shutil.which("taskset") else []
 
 QUICK = [
     ("synth-apis, instant fake LLM", ONE_CORE + [PY, "benchmarks/bench_apis.py", "3000"]),
-    ("gen-dialogs, instant fake LLM", ONE_CORE + [PY, "benchmarks/bench_dialogs.py", "--fake", "2000"]),
+    ("gen-dialogs, instant fake LLM", [PY, "benchmarks/bench_dialogs.py", "--count", "2000"]),
     ("verify rule layer", ONE_CORE + [PY, "benchmarks/bench_verify.py", "--dialogs", "10000"]),
 ]
 
@@ -36,7 +36,8 @@ QUICK = [
 def engine_benchmarks(url: str, model: str) -> list[tuple[str, list[str]]]:
     return [
         ("gen-dialogs vs raw engine (saturation)",
-         [PY, "benchmarks/bench_dialogs.py", "--engine", url, "--model", model, "--workers", "32"]),
+         [PY, "benchmarks/bench_dialogs.py", "--count", "500", "--engine", url, "--model", model, "--workers", "32",
+          "--seconds", "120", "--rounds", "1"]),
         ("judge on the engine", [PY, "benchmarks/bench_verify.py", "--dialogs", "200", "--engine", url,
                                  "--model", model, "--judge-dialogs", "16", "--workers", "32"]),
     ]
