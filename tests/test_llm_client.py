@@ -130,3 +130,9 @@ def test_usage_adds_up():
     total = a + b
     assert (total.prompt_tokens, total.completion_tokens, total.cached_tokens, total.requests) == (4, 2, 1, 3)
     assert total.failures == {"x": 3, "y": 1} and a.failures == {"x": 1}
+
+
+async def test_raw_control_characters_in_strings_are_accepted():
+    llm = ScriptedLLM(['{"city": "Par\tis", "temp": 3}'])
+    result = await llm.chat(ASK, schema=SCHEMA)
+    assert result.parsed == {"city": "Par\tis", "temp": 3} and result.attempts == 1

@@ -228,8 +228,8 @@ async def run_jobs(
                         break
                     launched += 1
                     in_flight.add(asyncio.create_task(guarded(job)))
-                if not in_flight:
-                    break
+                if not in_flight or (target is not None and stats.kept >= target):
+                    break  # jobs still running past the target are cancelled below: their work is surplus
                 finished, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
                 for task in finished:
                     job, outcome = task.result()

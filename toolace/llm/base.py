@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any, Protocol, runtime_checkable
 
+import json
+
 import orjson
 from jsonschema import Draft202012Validator
 
@@ -109,7 +111,10 @@ def parse_structured(text: str, schema: dict[str, Any]) -> tuple[Any, str | None
     try:
         obj = orjson.loads(text)
     except orjson.JSONDecodeError as e:
-        return None, f"not valid JSON ({e})"
+        try:  # grammar-constrained engines can let raw control characters (tabs) into strings
+            obj = json.loads(text, strict=False)
+        except ValueError:
+            return None, f"not valid JSON ({e})"
     error = next(iter(validator_for(schema).iter_errors(obj)), None)
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(root)"
