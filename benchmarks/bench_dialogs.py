@@ -23,6 +23,8 @@ from pathlib import Path
 
 from rich.console import Console
 
+from _result import result
+
 from toolace.dialogs import gen_dialogs
 from toolace.dialogs.fake_agents import agent_responder
 from toolace.llm.fake import ScriptedLLM
@@ -179,6 +181,9 @@ async def engine_comparison(base_url: str, model: str | None, workers: int, seco
     raw_rate = statistics.mean(p[1] for p in pairs)
     print(f"generated tokens/s: gen-dialogs {dialog_rate:.1f}, raw {raw_rate:.1f}, "
           f"ratio {ratio(dialog_rate, raw_rate)} (target >= 0.9)")
+    if raw_rate:
+        result("saturation: gen-dialogs tok/s / raw tok/s", dialog_rate / raw_rate, "ratio", 0.9,
+               note=f"{dialog_rate:.0f} vs {raw_rate:.0f} tok/s, {workers} in flight")
 
 
 def ratio(a: float, b: float) -> str:
@@ -203,6 +208,8 @@ def main() -> None:
         dialogs, requests = asyncio.run(fake_rate(args.count, consistency))
         print(f"fake LLM, consistency {consistency}: {dialogs:7.0f} dialogs/s ({requests:,.0f} requests/s) "
               "on one core (target >= 500 dialogs/s)")
+        result(f"gen-dialogs dialogs/s (instant fake LLM, one core, consistency {consistency})", dialogs,
+               "dialogs/s", 500 if consistency == 1 else None)
     if args.engine:
         os.sched_setaffinity(0, cores)
         asyncio.run(engine_comparison(args.engine, args.model, args.workers, args.seconds, args.rounds))
