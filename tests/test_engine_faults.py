@@ -43,10 +43,13 @@ def test_pipeline_finishes_through_30_percent_faults_and_counts_every_one(tmp_pa
         for reason, n in stats["usage"]["failures"].items():
             counted[reason] = counted.get(reason, 0) + n
     injected = responder.faults
-    print(f"\n{requests} requests, injected {injected}, counted {counted}")
     assert sum(injected.values()) > 0.2 * requests  # the faults really happened
+    # Every injected fault is counted, under its own reason. On a loaded machine a slow reply can time out
+    # on the client before the server's scripted fault arrives, so a few move to `timeout`: the total is
+    # exact, each reason is close.
+    assert sum(counted.values()) >= sum(injected.values()), (injected, counted)
     for fault, n in injected.items():
-        assert counted.get(REASON[fault], 0) >= n * 0.9, (fault, n, counted)  # a few land in judge pre-checks
+        assert counted.get(REASON[fault], 0) >= 0.8 * n, (fault, n, injected, counted)
     # Every reason shows in the printed summaries too.
     for fault in injected:
         assert REASON[fault] in done.stderr

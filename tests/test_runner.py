@@ -121,3 +121,21 @@ async def test_a_job_failing_half_way_still_reports_what_it_spent(tmp_path):
     stats = await run_jobs([Job("only")], two_calls, out=tmp_path / "o.jsonl", rejected=tmp_path / "r.jsonl", workers=1)
     assert stats.reasons == {"engine_error": 1}
     assert stats.usage.requests == 1 and stats.usage.prompt_tokens == 10
+
+
+async def test_cancelled_surplus_jobs_still_count_their_usage(tmp_path):
+    import asyncio
+
+    from toolace.llm.fake import ScriptedLLM
+
+    llm = ScriptedLLM(responder=lambda request: "ok")
+
+    async def stage(job):
+        result = await llm.chat([{"role": "user", "content": "x"}])
+        if job.payload > 0:
+            await asyncio.sleep(5)  # still running when the target is reached
+        return Outcome(kept={"id": job.id}, usage=result.usage)
+
+    stats = await run_jobs([Job(f"j{i}", i) for i in range(4)], stage, out=tmp_path / "o.jsonl", workers=4, target=1)
+    assert stats.kept == 1 and stats.elapsed < 4  # the surplus job was cancelled, not waited for
+    assert stats.usage.requests == llm.usage.requests == 2  # the cancelled job's request is counted too

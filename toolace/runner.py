@@ -208,6 +208,9 @@ async def run_jobs(
         except (EngineError, StructuredOutputError) as e:
             e.job_usage = spent
             return job, e
+        except asyncio.CancelledError:
+            stats.usage.add(spent)  # a surplus job cancelled at the target still spent tokens and met faults
+            raise
 
     with progress:
         task_id = progress.add_task(label, total=goal, completed=stats.kept if target else 0, tokens=0)
@@ -257,6 +260,8 @@ async def run_jobs(
         finally:
             for task in in_flight:
                 task.cancel()
+            if in_flight:  # let cancelled jobs unwind (and count what they spent) before returning
+                await asyncio.gather(*in_flight, return_exceptions=True)
             kept_writer.close()
             if rejected_writer:
                 rejected_writer.close()
