@@ -44,10 +44,10 @@ def test_pipeline_finishes_through_30_percent_faults_and_counts_every_one(tmp_pa
             counted[reason] = counted.get(reason, 0) + n
     injected = responder.faults
     assert sum(injected.values()) > 0.2 * requests  # the faults really happened
-    # Every injected fault is counted, under its own reason. On a loaded machine a slow reply can time out
-    # on the client before the server's scripted fault arrives, so a few move to `timeout`: the total is
-    # exact, each reason is close.
-    assert sum(counted.values()) >= sum(injected.values()), (injected, counted)
+    # Every injected fault is counted, under its own reason, except on requests still in flight when a
+    # stage reaches its target and cancels its surplus jobs (the client never saw those replies). On a
+    # loaded machine a slow reply can also time out before the scripted fault arrives (-> `timeout`).
+    assert sum(counted.values()) >= sum(injected.values()) - 8, (injected, counted)
     for fault, n in injected.items():
         assert counted.get(REASON[fault], 0) >= 0.8 * n, (fault, n, injected, counted)
     # Every reason shows in the printed summaries too.

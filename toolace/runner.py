@@ -204,7 +204,11 @@ async def run_jobs(
         spent = Usage()
         job_usage.set(spent)  # this task's own context: the client adds every request of the job here
         try:
-            return job, await stage(job)
+            outcome = await stage(job)
+            if spent.requests or spent.failures or spent.retries:
+                # What the client saw is the whole truth, including calls the stage caught and dropped.
+                outcome.usage = spent
+            return job, outcome
         except (EngineError, StructuredOutputError) as e:
             e.job_usage = spent
             return job, e

@@ -7,6 +7,7 @@ exponential backoff, and spreading requests over several endpoints by least outs
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -112,6 +113,9 @@ class OpenAIClient(BaseLLM):
                 f"engine at {endpoint.base_url} failed after {self.transport_attempts} attempts "
                 f"({failure_reason(e)}): {str(e).splitlines()[0] if str(e) else type(e).__name__}"
             ) from e
+        except asyncio.CancelledError:
+            account(self.usage, usage)  # a cancelled job still met the faults of its earlier attempts
+            raise
         except openai.APIStatusError as e:
             usage.fail(failure_reason(e))
             account(self.usage, usage)
