@@ -1,5 +1,6 @@
 """gen_dialogs with a scripted LLM: the mix holds over 1,000 dialogs and each kind has its shape."""
 
+import asyncio
 from collections import Counter
 
 import pytest
@@ -48,8 +49,28 @@ async def test_a_thousand_dialogs_follow_the_mix(tmp_path):
     counts = Counter(d["kind"] for d in dialogs)
     for kind, share in parse_mix(None).items():
         assert abs(counts[kind] / 1000 - share) <= 0.03, (kind, counts[kind], share)
+        assert abs(counts[kind] - 1000 * share) < 1  # quotas by largest remainder: the mix to the dialog
     for d in map(Dialog.model_validate, dialogs[:200]):
         check_calls_answered(d)
+
+
+async def test_a_small_run_has_every_kind_even_when_some_kinds_are_slow(tmp_path):
+    """20 dialogs, 32 workers, every request takes a while: kinds that need more requests (multi-turn,
+    dependent) finish last, yet every kind of the mix is made, each exactly to its quota."""
+
+    class Timed(ScriptedLLM):
+        async def _complete(self, messages, **kw):
+            await asyncio.sleep(0.005)
+            return await super()._complete(messages, **kw)
+
+    llm = Timed(responder=agent_responder, record=False)
+    out = tmp_path / "dialogs.jsonl"
+    stats = await gen_dialogs(llm, library(), count=20, out=out, workers=32)
+    counts = Counter(d["kind"] for d in read_jsonl(out))
+    assert stats.kept == 20 == sum(counts.values())
+    assert set(counts) == set(parse_mix(None)), counts  # irrelevance (1.5% of the mix) included
+    assert counts == {"single": 6, "parallel": 4, "dependent": 3, "non_tool": 2, "irrelevance": 1, "clarify": 2,
+                      "multi_turn": 2}
 
 
 async def test_single(tmp_path):

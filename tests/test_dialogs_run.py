@@ -46,8 +46,9 @@ async def run(tmp_path, responder, count=2, **kw):
 
 async def test_samples_that_never_agree_drop_the_dialog_as_inconsistent(tmp_path):
     kept, rejected, stats, llm = await run(tmp_path, disagreeing(6))
-    assert [r["id"] for r in kept] == ["dlg-0-0000001", "dlg-0-0000002"]
-    assert [(r["id"], r["kind"], r["reason"]) for r in rejected] == [("dlg-0-0000000", "single", "inconsistent")]
+    assert [r["id"] for r in kept] == ["dlg-0-single-0000001", "dlg-0-single-0000002"]
+    assert [(r["id"], r["kind"], r["reason"]) for r in rejected] == [("dlg-0-single-0000000", "single",
+                                                                      "inconsistent")]
     assert rejected[0]["messages"][0]["role"] == "user"  # what was written so far, for inspection
     assert stats.reasons == {"inconsistent": 1}
     calls = [r for r in llm.requests if is_call_step(r)]
@@ -100,11 +101,12 @@ async def test_an_interrupted_run_resumes_to_exactly_n_without_duplicates(tmp_pa
     interrupted = count_lines(out)
     assert 15 <= interrupted < 60
     with open(out, "ab") as f:  # a torn last line, as a kill -9 mid-write leaves it
-        f.write(b'{"id": "dlg-0-99')
+        f.write(b'{"id": "dlg-0-single-99')
     stats = await gen_dialogs(llm, library(), count=60, out=out, workers=6)
     ids = [d["id"] for d in read_jsonl(out)]
     assert len(ids) == 60 == len(set(ids)) and stats.skipped == interrupted
-    assert all(i.startswith("dlg-0-") and int(i[6:]) < 80 for i in ids)  # from the one deterministic stream
+    # From the deterministic stream of each kind: dlg-SEED-KIND-INDEX, the first indices of each kind.
+    assert all(i.startswith("dlg-0-") and int(i.rsplit("-", 1)[1]) < 40 for i in ids)
 
 
 async def test_learner_loss_is_recorded_and_the_band_keeps_or_drops(tmp_path):
@@ -112,14 +114,14 @@ async def test_learner_loss_is_recorded_and_the_band_keeps_or_drops(tmp_path):
     llm = ScriptedLLM(responder=agent_responder)
     llm.token_logprob = lambda token: -2.0
     settings = Settings(consistency=1, tool_error_rate=0.0)
-    kept = await make_dialog(llm, lib, Job("dlg-0-0000001", 1), mix={"single": 1.0}, turns=(2, 3), seed=0,
+    kept = await make_dialog(llm, lib, Job("dlg-0-single-0000001", ("single", 1)), mix={"single": 1.0}, turns=(2, 3), seed=0,
                              settings=settings, complexity_model="learner-8b", complexity_band=(1.0, 3.0))
     complexity = kept.kept["meta"]["complexity"]
     assert complexity["learner_nll"] == 2.0 and complexity["learner_model"] == "learner-8b"
     scored = [r for r in llm.requests if r.schema_name == "prompt_logprobs"][-1].messages
     assert [m["role"] for m in scored] == ["system", "user", "assistant", "tool", "assistant"]
     assert scored[2]["content"].startswith('[{"name":')  # calls are scored as the JSON the learner emits
-    dropped = await make_dialog(llm, lib, Job("dlg-0-0000001", 1), mix={"single": 1.0}, turns=(2, 3), seed=0,
+    dropped = await make_dialog(llm, lib, Job("dlg-0-single-0000001", ("single", 1)), mix={"single": 1.0}, turns=(2, 3), seed=0,
                                 settings=settings, complexity_model="learner-8b", complexity_band=(2.5, 4.0))
     assert dropped.kept is None and dropped.reason == "complexity_band"
     assert dropped.rejected["dialog"]["meta"]["complexity"]["learner_nll"] == 2.0
@@ -132,8 +134,10 @@ async def test_stats_file_and_table_rows_per_kind(tmp_path):
     assert saved["kinds"]["single"]["made"] == 3 and saved["kinds"]["single"]["dropped"] == {"inconsistent": 1}
     assert saved["kinds"]["single"]["mean_turns"] == 1.0 and saved["kinds"]["single"]["tokens"] > 0
     assert saved["mix"] == {"single": 1.0} and saved["unavailable_kinds"] == []
-    rows = dict(kind_rows(saved["kinds"]))
-    assert rows["  single"].startswith("made 3, dropped 1 (inconsistent 1), mean turns 1.0, tokens ")
+    assert saved["quotas"] == {"single": 3} and saved["given_up"] == {}
+    rows = dict(kind_rows(saved["kinds"], saved["quotas"], {"single": 2}))
+    assert rows["  single"].startswith("made 3 of 3, dropped 1 (inconsistent 1), mean turns 1.0, tokens ")
+    assert rows["  single"].endswith(", given up: 2 moved to other kinds")
 
 
 async def test_a_parallel_turn_that_repeats_a_call_is_dropped(tmp_path):

@@ -38,18 +38,22 @@ def test_pipeline_finishes_through_30_percent_faults_and_counts_every_one(tmp_pa
     assert "report:" in done.stderr
 
     counted: dict[str, int] = {}
+    abandoned = 0
     for name in ("apis", "dialogs", "verified"):
         stats = orjson.loads((run_dir / f"{name}.stats.json").read_bytes())
+        abandoned += stats["usage"]["abandoned"]
         for reason, n in stats["usage"]["failures"].items():
             counted[reason] = counted.get(reason, 0) + n
     injected = responder.faults
+    print(f"requests {requests}, injected {injected}, counted {counted}, abandoned {abandoned}")
     assert sum(injected.values()) > 0.2 * requests  # the faults really happened
-    # Every injected fault is counted, under its own reason, except on requests still in flight when a
-    # stage reaches its target and cancels its surplus jobs (the client never saw those replies). On a
-    # loaded machine a slow reply can also time out before the scripted fault arrives (-> `timeout`).
-    assert sum(counted.values()) >= sum(injected.values()) - 8, (injected, counted)
+    # Every injected fault is counted under its own reason, except on requests abandoned in flight when
+    # a stage (or one dialog kind) reached its target and cancelled its surplus jobs: the client never
+    # saw those replies, and counts them as abandoned. On a loaded machine a slow reply can also time
+    # out before the scripted fault arrives (-> `timeout`, hence the small slack).
+    assert sum(counted.values()) + abandoned >= sum(injected.values()) - 3, (injected, counted, abandoned)
     for fault, n in injected.items():
-        assert counted.get(REASON[fault], 0) >= 0.8 * n, (fault, n, injected, counted)
+        assert counted.get(REASON[fault], 0) + abandoned >= n - 2, (fault, n, injected, counted, abandoned)
     # Every reason shows in the printed summaries too.
     for fault in injected:
         assert REASON[fault] in done.stderr

@@ -1,10 +1,12 @@
+import asyncio
 import itertools
+from collections import Counter
 
 import pytest
 
 from toolace.errors import EngineError
 from toolace.jsonl import read_jsonl
-from toolace.runner import Job, Outcome, parse_shard, run_jobs, shard_of
+from toolace.runner import Job, Outcome, Strata, allocate, parse_shard, run_jobs, shard_of
 
 
 def endless():
@@ -139,3 +141,85 @@ async def test_cancelled_surplus_jobs_still_count_their_usage(tmp_path):
     stats = await run_jobs([Job(f"j{i}", i) for i in range(4)], stage, out=tmp_path / "o.jsonl", workers=4, target=1)
     assert stats.kept == 1 and stats.elapsed < 4  # the surplus job was cancelled, not waited for
     assert stats.usage.requests == llm.usage.requests == 2  # the cancelled job's request is counted too
+
+
+# --- strata: a target split into quotas, each stratum with its own job stream ---------------------------------
+
+
+def stream(name):
+    return (Job(f"{name}-{i}", i) for i in itertools.count())
+
+
+def test_allocate_is_exact_and_gives_every_stratum_one_when_it_fits():
+    weights = {"a": 0.6, "b": 0.3, "c": 0.07, "d": 0.03}
+    for count in range(0, 60):
+        quotas = allocate(count, weights)
+        assert sum(quotas.values()) == count
+        if count >= 4:
+            assert min(quotas.values()) >= 1
+        if count >= 40:  # large enough that the at-least-one floor costs nothing: each within 1 of its share
+            assert all(abs(quotas[k] - count * w) < 1 for k, w in weights.items()), (count, quotas)
+    assert allocate(4, weights) == {"a": 1, "b": 1, "c": 1, "d": 1}
+    assert allocate(3, weights, at_least_one=False) == {"a": 2, "b": 1, "c": 0, "d": 0}
+
+
+async def test_a_slow_stratum_starts_early_and_fills_its_quota(tmp_path):
+    started = []
+
+    async def stage(job):
+        started.append(job.id)
+        await asyncio.sleep(0.05 if job.id.startswith("slow") else 0.001)
+        return Outcome(kept={"id": job.id, "kind": job.id.split("-")[0]})
+
+    strata = Strata({"fast": 18, "slow": 2}, {"fast": stream("fast"), "slow": stream("slow")})
+    out = tmp_path / "out.jsonl"
+    stats = await run_jobs((), stage, out=out, workers=8, strata=strata)
+    kinds = Counter(r["kind"] for r in read_jsonl(out))
+    assert kinds == {"fast": 18, "slow": 2} and stats.kept == 20
+    assert any(i.startswith("slow") for i in started[:8])  # among the first jobs, not after every fast one
+
+
+async def test_surplus_jobs_of_a_full_stratum_are_cancelled_and_not_written(tmp_path):
+    cancelled = []
+
+    async def stage(job):
+        try:
+            await asyncio.sleep(0.001 if job.payload == 0 else 0.5)
+        except asyncio.CancelledError:
+            cancelled.append(job.id)
+            raise
+        return Outcome(kept={"id": job.id, "kind": "a"})
+
+    strata = Strata({"a": 1}, {"a": stream("a")})
+    stats = await run_jobs((), stage, out=tmp_path / "out.jsonl", workers=4, strata=strata)
+    assert [r["id"] for r in read_jsonl(tmp_path / "out.jsonl")] == ["a-0"]
+    assert stats.kept == 1 and cancelled == ["a-1"]  # two in flight for a quota of one; the slow one is surplus
+
+
+async def test_a_stratum_that_keeps_failing_is_given_up_and_its_quota_moves(tmp_path, caplog):
+    async def stage(job):
+        if job.id.startswith("bad"):
+            return Outcome(rejected={"id": job.id}, reason="broken")
+        return Outcome(kept={"id": job.id, "kind": job.id.split("-")[0]})
+
+    strata = Strata({"good": 6, "other": 3, "bad": 3}, {n: stream(n) for n in ("good", "other", "bad")}, give_up=5)
+    out = tmp_path / "out.jsonl"
+    stats = await run_jobs((), stage, out=out, rejected=tmp_path / "rej.jsonl", workers=4, strata=strata)
+    kinds = Counter(r["kind"] for r in read_jsonl(out))
+    assert kinds == {"good": 8, "other": 4} and stats.kept == 12  # bad's 3 split 2:1 like the others' quotas
+    assert stats.reasons == {"broken": stats.rejected} and 5 <= stats.rejected <= 8  # 5, plus those in flight
+    assert stats.counters["bad: given up, quota moved"] == 3
+    assert "bad: 5 rejected for 0 kept; its 3 missing records go to good +2, other +1" in caplog.text
+
+
+async def test_a_strata_run_resumes_per_stratum(tmp_path):
+    async def stage(job):
+        return Outcome(kept={"id": job.id, "kind": job.id.split("-")[0]})
+
+    out = tmp_path / "out.jsonl"
+    with open(out, "wb") as f:  # an earlier, interrupted run: 3 of a's 4 made, none of b's
+        f.write(b"".join(b'{"id": "a-%d", "kind": "a"}\n' % i for i in range(3)))
+    strata = Strata({"a": 4, "b": 2}, {"a": stream("a"), "b": stream("b")})
+    stats = await run_jobs((), stage, out=out, workers=1, strata=strata)
+    ids = [r["id"] for r in read_jsonl(out)]
+    assert stats.skipped == 3 and sorted(ids) == ["a-0", "a-1", "a-2", "a-3", "b-0", "b-1"]

@@ -7,6 +7,9 @@ file, so re-running the same command after a kill resumes where it stopped.
 
 With a ``target``, jobs are drawn from an endless, deterministic job stream until exactly
 ``target`` records are kept (rejected jobs are replaced); without one, every job is processed once.
+With ``Strata`` the target is split into quotas (dialog kinds, say), each with its own job stream:
+the runner starts jobs of the stratum least advanced against its quota, so that slow strata run
+from the start instead of losing the race to fast ones, and keeps exactly each quota.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ class Job:
 
     id: str
     payload: Any = None
+    stratum: str | None = None  # set by the runner in a ``Strata`` run
 
 
 @dataclass
@@ -52,6 +56,48 @@ class Outcome:
     reason: str | None = None
     usage: Usage = field(default_factory=Usage)
     counters: Counter = field(default_factory=Counter)
+
+
+@dataclass
+class Strata:
+    """A target run split into strata, each with a quota of kept records and an endless job stream.
+
+    ``key`` is the field of a kept record naming its stratum (to count a resumed output). A stratum
+    whose jobs keep being rejected (``give_up`` rejections per kept record) is given up: its unmet
+    quota moves to the other strata, so the run still ends with the whole target.
+    """
+
+    quotas: dict[str, int]
+    streams: dict[str, Iterable[Job]]
+    key: str = "kind"
+    give_up: int = 20
+
+    def __post_init__(self) -> None:
+        self.quotas = {name: n for name, n in self.quotas.items() if n > 0}
+        if not self.quotas or set(self.quotas) - set(self.streams):
+            raise ValueError("every stratum with a quota needs a job stream")
+
+
+def allocate(count: int, weights: dict[str, float], at_least_one: bool = True) -> dict[str, int]:
+    """Split ``count`` over ``weights`` by largest remainder (exact total, each within 1 of its share).
+
+    With ``at_least_one``, every weighted stratum gets at least one when ``count`` allows it, taken
+    from the largest quotas, so that a small run still shows every stratum.
+    """
+    total = sum(w for w in weights.values() if w > 0)
+    if count < 0 or total <= 0:
+        raise ValueError("need a non-negative count and a positive weight")
+    shares = {name: count * w / total for name, w in weights.items() if w > 0}
+    quotas = {name: math.floor(share) for name, share in shares.items()}
+    by_remainder = sorted(shares, key=lambda name: (quotas[name] - shares[name], name))
+    for name in by_remainder[:count - sum(quotas.values())]:
+        quotas[name] += 1
+    if at_least_one and count >= len(quotas):
+        for name in [n for n, q in quotas.items() if q == 0]:
+            donors = [n for n in quotas if quotas[n] > 1]  # the one furthest above its share gives one
+            quotas[max(donors, key=lambda n: (quotas[n] - shares[n], quotas[n]))] -= 1
+            quotas[name] = 1
+    return quotas
 
 
 @dataclass
@@ -145,15 +191,21 @@ async def run_jobs(
     fail_fast_after: int = 20,
     max_jobs: int | None = None,
     id_key: str = "id",
+    strata: Strata | None = None,
 ) -> RunStats:
     """Run ``stage`` over ``jobs`` with ``workers`` in flight; see the module docstring.
 
     ``id_key`` says where a kept record holds its job id (dotted for nested fields, e.g.
     ``meta.job_id`` for APIs, which have no ``id``); rejected records always carry ``id``.
+    With ``strata``, ``jobs`` is not used and ``target`` is the sum of the quotas.
     """
     out, rejected = Path(out), Path(rejected) if rejected else None
     stats = RunStats()
     already = done_ids(out, key=id_key) | done_ids(rejected)
+    plan = _StrataPlan(strata, out) if strata else None
+    if plan:
+        target = sum(plan.quotas.values())
+        jobs = ()
     if target is not None:
         stats.kept = sum(1 for _ in iter_jsonl(out)) if out.exists() else 0
         stats.skipped = stats.kept
@@ -181,14 +233,19 @@ async def run_jobs(
         """
         if target is None:
             return workers
-        need = target - stats.kept
-        if need <= 0:
-            return 0
-        keep_rate = (stats.kept - kept_before + 1) / (stats.kept - kept_before + stats.rejected + 1)
-        # At least twice what is needed: a slow or rejected job then no longer holds up the end.
-        return min(workers, max(2 * need, math.ceil(need / keep_rate)))
+        if plan:
+            return min(workers, sum(plan.room(name) for name in plan.quotas))
+        return min(workers, _room(target - stats.kept, stats.kept - kept_before, stats.rejected))
 
     def next_job() -> Job | None:
+        if plan:
+            for name in plan.order():
+                for job in plan.iters[name]:
+                    if (shard is None or shard_of(job.id, shard[1]) == shard[0]) and job.id not in already:
+                        job.stratum = name
+                        return job
+                plan.closed.add(name)  # a finite stream ran dry
+            return None
         for job in job_iter:
             if shard is not None and shard_of(job.id, shard[1]) != shard[0]:
                 continue
@@ -225,7 +282,7 @@ async def run_jobs(
                 while not exhausted and len(in_flight) < room():
                     job = next_job()
                     if job is None:
-                        exhausted = True
+                        exhausted = not plan or plan.all_exhausted()
                         break
                     if max_jobs is not None and launched >= max_jobs:
                         if not in_flight:
@@ -234,8 +291,14 @@ async def run_jobs(
                                 f"rejections: {dict(stats.reasons.most_common(3))} (see {rejected or out})")
                         break
                     launched += 1
-                    in_flight.add(asyncio.create_task(guarded(job)))
+                    task = asyncio.create_task(guarded(job))
+                    in_flight.add(task)
+                    if plan:
+                        plan.start(task, job.stratum)
                 if not in_flight or (target is not None and stats.kept >= target):
+                    if plan and stats.kept < target:
+                        raise ToolaceError(f"no jobs left with {stats.kept} of {target} kept; "
+                                           f"rejections: {dict(stats.reasons.most_common(3))}")
                     break  # jobs still running past the target are cancelled below: their work is surplus
                 finished, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
                 for task in finished:
@@ -255,10 +318,16 @@ async def run_jobs(
                                               f"engine, none succeeded; last: {error}")
                     else:
                         engine_failures_in_a_row = 0
-                    if target is not None and stats.kept >= target and outcome.kept is not None:
+                    full = plan.finished(task, outcome) if plan else target is not None and stats.kept >= target
+                    if full and outcome.kept is not None:
                         stats.counters["surplus (dropped)"] += 1
                         continue
                     _record(outcome, stats, kept_writer, rejected_writer)
+                    if plan and (surplus := plan.settle(job.stratum, stats)):
+                        in_flight.difference_update(surplus)
+                        for extra in surplus:  # the stratum is full: its other jobs are surplus
+                            extra.cancel()
+                        await asyncio.gather(*surplus, return_exceptions=True)
                     progress.update(task_id, completed=(stats.kept if target else stats.kept + stats.rejected
                                                         + stats.skipped), tokens=stats.usage.total_tokens)
         finally:
@@ -271,6 +340,102 @@ async def run_jobs(
                 rejected_writer.close()
             stats.elapsed = time.perf_counter() - started
     return stats
+
+
+def _room(need: int, kept: int, rejected: int) -> int:
+    """Jobs worth running at once for ``need`` more records, at the keep rate seen so far.
+
+    At least twice what is needed: a slow or rejected job then no longer holds up the end.
+    """
+    if need <= 0:
+        return 0
+    keep_rate = (kept + 1) / (kept + rejected + 1)
+    return max(2 * need, math.ceil(need / keep_rate))
+
+
+class _StrataPlan:
+    """The live state of a ``Strata`` run: kept, rejected and jobs in flight per stratum."""
+
+    def __init__(self, strata: Strata, out: Path):
+        self.give_up = strata.give_up
+        self.quotas = dict(strata.quotas)
+        self.iters = {name: iter(strata.streams[name]) for name in self.quotas}
+        self.kept: Counter = Counter()
+        if out.exists():
+            for _, record in iter_jsonl(out):
+                self.kept[str(_lookup(record, strata.key))] += 1
+        self.resumed = Counter(self.kept)
+        self.rejected: Counter = Counter()
+        self.running: dict[asyncio.Task, str] = {}
+        self.flying: Counter = Counter()  # jobs in flight per stratum
+        self.closed: set[str] = set()  # streams that ran dry and strata given up
+
+    def need(self, name: str) -> int:
+        return max(0, self.quotas[name] - self.kept[name])
+
+    def in_flight(self, name: str) -> int:
+        return self.flying[name]
+
+    def start(self, task: asyncio.Task, name: str) -> None:
+        self.running[task] = name
+        self.flying[name] += 1
+
+    def stop(self, task: asyncio.Task) -> str:
+        name = self.running.pop(task)
+        self.flying[name] -= 1
+        return name
+
+    def room(self, name: str) -> int:
+        if name in self.closed:
+            return 0
+        return _room(self.need(name), self.kept[name] - self.resumed[name], self.rejected[name])
+
+    def order(self) -> list[str]:
+        """Strata with room for another job, least advanced against their quota first."""
+        open_ = [n for n in self.quotas if self.in_flight(n) < self.room(n)]
+        return sorted(open_, key=lambda n: ((self.kept[n] + self.in_flight(n)) / self.quotas[n], n))
+
+    def all_exhausted(self) -> bool:
+        return all(n in self.closed or not self.need(n) for n in self.quotas)
+
+    def finished(self, task: asyncio.Task, outcome: Outcome) -> bool:
+        """Count a finished job; True when its stratum was already full (its record is surplus)."""
+        name = self.stop(task)
+        if outcome.kept is None:
+            self.rejected[name] += 1
+            return False
+        if not self.need(name):
+            return True
+        self.kept[name] += 1
+        return False
+
+    def settle(self, name: str, stats: RunStats) -> list[asyncio.Task]:
+        """After a job of ``name``: the tasks to cancel, because the stratum is full or given up.
+
+        A stratum is given up once it has ``give_up`` rejections per record kept (plus one), i.e. when
+        fewer than one job in ``give_up + 1`` of it succeeds; its unmet part moves to the strata still
+        open, in proportion to their quotas.
+        """
+        kept_now = self.kept[name] - self.resumed[name]
+        if self.need(name) and name not in self.closed and self.rejected[name] >= self.give_up * (kept_now + 1):
+            others = {n: self.quotas[n] for n in self.quotas if n != name and n not in self.closed}
+            if others:
+                moved = allocate(self.need(name), others, at_least_one=False)
+                log.warning("%s: %d rejected for %d kept; its %d missing records go to %s", name,
+                            self.rejected[name], self.kept[name], self.need(name),
+                            ", ".join(f"{n} +{k}" for n, k in moved.items() if k))
+                stats.counters[f"{name}: given up, quota moved"] += self.need(name)
+                for n, k in moved.items():
+                    self.quotas[n] += k
+                self.quotas[name] = self.kept[name]
+                self.closed.add(name)
+        if self.need(name):
+            return []
+        # Tasks already done are in the runner's batch at hand; their records count as surplus there.
+        surplus = [task for task, s in self.running.items() if s == name and not task.done()]
+        for task in surplus:
+            self.stop(task)
+        return surplus
 
 
 def _record(outcome: Outcome, stats: RunStats, kept_writer: JsonlWriter, rejected_writer: JsonlWriter | None) -> None:
@@ -300,7 +465,8 @@ def summary_table(title: str, stats: RunStats, extra_rows: Iterable[tuple[str, A
     for name, value in extra_rows:
         table.add_row(name, str(value))
     u = stats.usage
-    table.add_row("requests", f"{u.requests} ({u.retries} retries, {u.reasks} re-asks)")
+    abandoned = f", {u.abandoned} abandoned as surplus" if u.abandoned else ""
+    table.add_row("requests", f"{u.requests} ({u.retries} retries, {u.reasks} re-asks{abandoned})")
     for reason, n in sorted(u.failures.items()):
         table.add_row(f"  engine/format failure: {reason}", str(n))
     table.add_row("tokens", f"{u.prompt_tokens:,} prompt ({u.cached_tokens:,} cached), {u.completion_tokens:,} completion")

@@ -67,5 +67,6 @@ def gen_dialogs_command(
             consistency=consistency or (3 if base_url else 1), tool_error_rate=tool_error_rate,
             complexity_model=complexity_model, complexity_band=band, shard=shard_spec, rejected=rejected,
             console=console))
-    kinds = orjson.loads(stats_path(out).read_bytes())["kinds"]  # written by gen_dialogs, resumed runs included
-    console.print(summary_table(f"gen-dialogs -> {out}", stats, kind_rows(kinds)))
+    saved = orjson.loads(stats_path(out).read_bytes())  # written by gen_dialogs, resumed runs included
+    console.print(summary_table(f"gen-dialogs -> {out}", stats,
+                                kind_rows(saved["kinds"], saved["quotas"], saved["given_up"])))

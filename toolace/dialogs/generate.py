@@ -1,9 +1,12 @@
 """``gen_dialogs``: exactly N canonical dialogs from an API library, through the shared runner.
 
-Jobs come from an endless deterministic stream (``dlg-{seed}-{index}``, each with its own random
-generator seeded from seed and index), so a re-run resumes where it stopped and a dropped dialog is
-replaced by the next job. Every kept dialog is validated as a ``Dialog`` before it is written;
-every dropped one goes to the rejected file with its kind and reason.
+The count is split over the kinds of the mix by largest remainder (every kind at least once when
+the count allows), and each kind has its own endless deterministic job stream
+(``dlg-{seed}-{kind}-{index}``, each job with its own random generator seeded from seed, kind and
+index): the runner keeps every kind's quota exactly, starts slow kinds (multi-turn, dependent) as
+early as fast ones, replaces a dropped dialog by the next job of its kind, and a re-run resumes
+where it stopped. Every kept dialog is validated as a ``Dialog`` before it is written; every
+dropped one goes to the rejected file with its kind and reason.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from toolace.dialogs.simulate import Dropped, Settings, Simulation
 from toolace.errors import InputError, StructuredOutputError
 from toolace.jsonl import iter_jsonl
 from toolace.records import Api, Dialog
-from toolace.runner import Job, Outcome, RunStats, rejected_path, run_jobs, stats_path, write_json_atomic
+from toolace.runner import (Job, Outcome, RunStats, Strata, allocate, rejected_path, run_jobs, stats_path,
+                            write_json_atomic)
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +55,20 @@ def effective_mix(mix: dict[str, float] | str | None, library: Library) -> tuple
     return {k: w / total for k, w in usable.items()}, missing
 
 
-def job_stream(seed: int):
-    return (Job(f"dlg-{seed}-{i:07d}", i) for i in itertools.count())
+def job_stream(seed: int, kind: str):
+    """The endless jobs of one kind; a job's payload is ``(kind, index)``."""
+    return (Job(f"dlg-{seed}-{kind}-{i:07d}", (kind, i)) for i in itertools.count())
+
+
+def given_up(stats: RunStats) -> dict[str, int]:
+    """Kinds given up in this run (too many drops), with how many dialogs moved to other kinds."""
+    suffix = ": given up, quota moved"
+    return {key.removesuffix(suffix): n for key, n in stats.counters.items() if key.endswith(suffix)}
+
+
+def kind_quotas(count: int, weights: dict[str, float]) -> dict[str, int]:
+    """Dialogs per kind for a run of ``count``: the mix exactly, every kind at least once if it fits."""
+    return allocate(count, weights)
 
 
 def _tool_record(api: Api) -> dict[str, Any]:
@@ -74,7 +90,7 @@ def build_record(job: Job, plan: Plan, sim: Simulation, model: str, seed: int) -
         "meta": {"turns": turns, "plan": plan.summary(), "level": plan.level, "thoughts": sim.thoughts,
                  "dependencies": sim.dependencies, "tool_errors": sim.tool_errors,
                  "consistency": {"k": sim.settings.consistency, "resampled": sim.resampled},
-                 "prompts": _prompt_hashes(), "model": model, "seed": seed, "index": job.payload},
+                 "prompts": _prompt_hashes(), "model": model, "seed": seed, "index": job.payload[1]},
     }
     if plan.kind == "irrelevance":
         record["meta"]["hidden_api"] = plan.steps[0].topic.name
@@ -94,8 +110,9 @@ async def make_dialog(llm: Any, library: Library, job: Job, *, mix: dict[str, fl
                       seed: int, settings: Settings, complexity_model: str | None = None,
                       complexity_band: tuple[float, float] | None = None) -> Outcome:
     """The stage: plan, simulate, check and score one dialog."""
-    rng = random.Random(f"{seed}:{job.payload}")
-    plan = library.plan(rng, mix, turns)
+    kind, index = job.payload
+    rng = random.Random(f"{seed}:{kind}:{index}")
+    plan = library.plan(rng, mix, turns, kind=kind)
     sim = Simulation(llm, plan, rng, settings)
 
     def drop(reason: str, detail: str, **extra: Any) -> Outcome:
@@ -143,14 +160,18 @@ def kind_summary(out: Path, rejected: Path | None) -> dict[str, dict[str, Any]]:
                    "tokens": row["tokens"]} for kind, row in sorted(kinds.items())}
 
 
-def kind_rows(summary: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
-    """One row per kind for the end-of-run table."""
+def kind_rows(summary: dict[str, dict[str, Any]], quotas: dict[str, int] | None = None,
+              given_up: dict[str, int] | None = None) -> list[tuple[str, str]]:
+    """One row per kind for the end-of-run table (with its quota, and how much of it moved if given up)."""
     rows = []
+    quotas, given_up = quotas or {}, given_up or {}
     for kind, row in summary.items():
         dropped = sum(row["dropped"].values())
         why = ", ".join(f"{r} {n}" for r, n in sorted(row["dropped"].items(), key=lambda x: -x[1]))
-        rows.append((f"  {kind}", f"made {row['made']}, dropped {dropped}{f' ({why})' if why else ''}, "
-                                  f"mean turns {row['mean_turns']}, tokens {row['tokens']:,}"))
+        made = f"made {row['made']}" + (f" of {quotas[kind]}" if kind in quotas else "")
+        moved = f", given up: {given_up[kind]} moved to other kinds" if given_up.get(kind) else ""
+        rows.append((f"  {kind}", f"{made}, dropped {dropped}{f' ({why})' if why else ''}, "
+                                  f"mean turns {row['mean_turns']}, tokens {row['tokens']:,}{moved}"))
     return [("per kind", ""), *rows] if rows else []
 
 
@@ -181,9 +202,12 @@ async def gen_dialogs(llm: Any, apis: list[Api], *, count: int, out: Path, worke
         return await make_dialog(llm, library, job, mix=weights, turns=turns, seed=seed, settings=settings,
                                  complexity_model=complexity_model, complexity_band=complexity_band)
 
-    stats = await run_jobs(job_stream(seed), stage, out=out, rejected=rejected, workers=workers, target=count,
-                           shard=shard, label="dialogs", console=console)
+    quotas = kind_quotas(count, weights)
+    strata = Strata(quotas, {kind: job_stream(seed, kind) for kind in quotas}, key="kind")
+    stats = await run_jobs((), stage, out=out, rejected=rejected, workers=workers, strata=strata, shard=shard,
+                           label="dialogs", console=console)
     write_json_atomic(stats_path(out), {**stats.to_dict(), "kinds": kind_summary(out, rejected), "mix": weights,
+                                        "quotas": quotas, "given_up": given_up(stats),
                                         "unavailable_kinds": missing, "apis": len(library.apis),
                                         "dependent_links": len(library.links)})
     return stats

@@ -233,9 +233,10 @@ class Library:
             return Step(kind, topic=self.pick(rng))
         return Step("single", [Call(self.pick(rng, self.with_params, near))])
 
-    def plan(self, rng: random.Random, mix: dict[str, float], turns: tuple[int, int]) -> Plan:
-        """Plan one dialog: kind by ``mix``, steps, then candidates plus distractors in random order."""
-        kind = rng.choices(list(mix), weights=list(mix.values()))[0]
+    def plan(self, rng: random.Random, mix: dict[str, float], turns: tuple[int, int], kind: str | None = None) -> Plan:
+        """Plan one dialog: its kind (drawn by ``mix`` unless given), steps, then candidates plus
+        distractors in random order. A multi-turn dialog chains kinds weighted by ``mix``."""
+        kind = kind or rng.choices(list(mix), weights=list(mix.values()))[0]
         level = rng.choices(list(LEVELS), weights=LEVEL_WEIGHTS)[0]
         if kind == "multi_turn":
             chain = {k: mix.get(k, 0.0) or 0.05 for k in TURN_KINDS if self.feasible(k)}

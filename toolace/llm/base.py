@@ -25,6 +25,7 @@ class Usage:
     requests: int = 0
     retries: int = 0  # transport-level retries (5xx, timeouts, refused connections)
     reasks: int = 0  # structured replies asked again (cut off, not JSON, schema broken)
+    abandoned: int = 0  # requests in flight when their job was cancelled as surplus (no reply read)
     failures: dict[str, int] = field(default_factory=dict)
 
     def __add__(self, other: "Usage") -> "Usage":

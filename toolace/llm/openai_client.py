@@ -105,6 +105,9 @@ class OpenAIClient(BaseLLM):
                     except _RETRYABLE as e:
                         usage.fail(failure_reason(e))
                         raise
+                    except asyncio.CancelledError:
+                        usage.abandoned += 1  # its job was cancelled (surplus): no reply, no fault seen
+                        raise
                     finally:
                         endpoint.outstanding -= 1
         except _RETRYABLE as e:
