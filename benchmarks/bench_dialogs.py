@@ -200,11 +200,12 @@ def main() -> None:
                         help="measured window per phase; keep it many times one request's latency")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--core", type=int, help="the core the fake-LLM runs are pinned to (default: the last)")
+    parser.add_argument("--engine-only", action="store_true", help="skip the fake-LLM figures")
     args = parser.parse_args()
     cores = os.sched_getaffinity(0)
     # One core, as the target says; the last by default (a local CPU engine pins its worker to core 0).
     os.sched_setaffinity(0, {args.core if args.core is not None else max(cores)})
-    for consistency in (1, 3):
+    for consistency in () if args.engine_only else (1, 3):
         dialogs, requests = asyncio.run(fake_rate(args.count, consistency))
         print(f"fake LLM, consistency {consistency}: {dialogs:7.0f} dialogs/s ({requests:,.0f} requests/s) "
               "on one core (target >= 500 dialogs/s)")

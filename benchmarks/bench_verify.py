@@ -158,10 +158,12 @@ def main() -> None:
     parser.add_argument("--model")
     parser.add_argument("--judge-dialogs", type=int, default=24)
     parser.add_argument("--workers", type=int, default=32)
+    parser.add_argument("--engine-only", action="store_true", help="skip the rule-layer figures")
     args = parser.parse_args()
-    data = dialogs(args.dialogs, args.apis)
-    bench_rules(data, args.profile)
-    asyncio.run(bench_pipeline(data))
+    if not args.engine_only:
+        data = dialogs(args.dialogs, args.apis)
+        bench_rules(data, args.profile)
+        asyncio.run(bench_pipeline(data))
     if args.engine:
         asyncio.run(bench_judge(args.engine, args.model, args.judge_dialogs, args.workers))
 

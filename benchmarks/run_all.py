@@ -37,9 +37,9 @@ def engine_benchmarks(url: str, model: str) -> list[tuple[str, list[str]]]:
     return [
         ("gen-dialogs vs raw engine (saturation)",
          [PY, "benchmarks/bench_dialogs.py", "--count", "500", "--engine", url, "--model", model, "--workers", "32",
-          "--seconds", "120", "--rounds", "1"]),
+          "--seconds", "120", "--rounds", "1", "--engine-only"]),
         ("judge on the engine", [PY, "benchmarks/bench_verify.py", "--dialogs", "200", "--engine", url,
-                                 "--model", model, "--judge-dialogs", "16", "--workers", "32"]),
+                                 "--model", model, "--judge-dialogs", "16", "--workers", "32", "--engine-only"]),
     ]
 
 
