@@ -7,8 +7,8 @@ import threading
 import zlib
 
 import orjson
-
 from api_fakes import SpecWriter
+
 from toolace.dialogs.fake_agents import instance
 from toolace.testing.fake_server import Action, drop, garbage, hang, reply, status
 

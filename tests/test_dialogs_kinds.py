@@ -4,8 +4,8 @@ import asyncio
 from collections import Counter
 
 import pytest
-
 from dialog_apis import library
+
 from toolace.dialogs import gen_dialogs
 from toolace.dialogs.fake_agents import agent_responder, numbered_responder
 from toolace.dialogs.plan import parse_mix

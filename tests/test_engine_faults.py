@@ -54,6 +54,8 @@ def test_pipeline_finishes_through_30_percent_faults_and_counts_every_one(tmp_pa
     assert sum(counted.values()) + abandoned >= sum(injected.values()) - 3, (injected, counted, abandoned)
     for fault, n in injected.items():
         assert counted.get(REASON[fault], 0) + abandoned >= n - 2, (fault, n, injected, counted, abandoned)
+    # Each stage prints its own rows: per dialog kind (made of its quota), verify layers.
+    assert "per kind" in done.stderr and "made " in done.stderr and " of " in done.stderr
     # Every reason shows in the printed summaries too.
     for fault in injected:
         assert REASON[fault] in done.stderr

@@ -6,7 +6,15 @@ import pytest
 
 from toolace.errors import EngineError
 from toolace.jsonl import read_jsonl
-from toolace.runner import Job, Outcome, Strata, allocate, parse_shard, run_jobs, shard_of
+from toolace.runner import (
+    Job,
+    Outcome,
+    Strata,
+    allocate,
+    parse_shard,
+    run_jobs,
+    shard_of,
+)
 
 
 def endless():

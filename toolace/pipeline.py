@@ -70,12 +70,15 @@ async def run_pipeline(config: RunConfig, run_dir: Path, *, llm_factory: Callabl
                        embedded: bool, shard: tuple[int, int] | None = None,
                        console: Console | None = None) -> Table:
     """Run every stage into ``run_dir``; ``llm_factory()`` gives the client (called only if needed)."""
+    from toolace.apis.stats import extra_rows, library_stats
     from toolace.apis.synth import SynthConfig, synth_apis
     from toolace.dialogs.generate import gen_dialogs
+    from toolace.dialogs.generate import summary_rows as dialog_rows
     from toolace.formats.export import export_dialogs
     from toolace.formats.imports import import_apis
     from toolace.grow_tree import grow_tree
     from toolace.report import write_report
+    from toolace.verify.run import summary_rows as verify_rows
     from toolace.verify.run import verify_dialogs
 
     console = console or Console(stderr=True)
@@ -98,8 +101,8 @@ async def run_pipeline(config: RunConfig, run_dir: Path, *, llm_factory: Callabl
         run.mark_done(name, settings[name], figures)
         summary.add_row(name, "[green]ran[/green]", _figures_text(figures), f"{time.perf_counter() - started:.1f}")
 
-    def kept(stats, name: str) -> dict[str, Any]:
-        console.print(summary_table(name, stats))
+    def kept(stats, name: str, rows=()) -> dict[str, Any]:
+        console.print(summary_table(name, stats, rows))
         figures = {"kept": stats.kept, "rejected": stats.rejected, "tokens": stats.usage.total_tokens}
         if stats.usage.failures:
             figures["engine/format failures"] = dict(sorted(stats.usage.failures.items()))
@@ -127,7 +130,7 @@ async def run_pipeline(config: RunConfig, run_dir: Path, *, llm_factory: Callabl
                 synth.mutations = dict(config.apis.mutations)
             stats = await synth_apis(llm_factory(), tree_path, count=config.apis.count, workers=config.apis.workers,
                                      out=run / "apis.jsonl", seed=config.seed, config=synth, console=console)
-        return kept(stats, "apis")
+        return kept(stats, "apis", extra_rows(library_stats(run / "apis.jsonl"), stats))
     await stage("apis", apis_stage)
 
     async def dialogs_stage():
@@ -138,7 +141,7 @@ async def run_pipeline(config: RunConfig, run_dir: Path, *, llm_factory: Callabl
                                   workers=config.dialogs.workers, mix=config.dialogs.mix or None,
                                   turns=(int(low), int(high or low)), seed=config.seed, consistency=consistency,
                                   tool_error_rate=config.dialogs.tool_error_rate, shard=shard, console=console)
-        return kept(stats, "dialogs")
+        return kept(stats, "dialogs", dialog_rows(run / "dialogs.jsonl"))
     await stage("dialogs", dialogs_stage)
 
     async def verify_stage():
@@ -148,7 +151,7 @@ async def run_pipeline(config: RunConfig, run_dir: Path, *, llm_factory: Callabl
                                      workers=config.verify.workers,
                                      exec_tools=Path(config.verify.exec_tools) if config.verify.exec_tools else None,
                                      console=console)
-        return kept(stats, "verify")
+        return kept(stats, "verify", verify_rows(stats))
     await stage("verify", verify_stage)
 
     async def export_stage():

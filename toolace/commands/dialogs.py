@@ -6,17 +6,17 @@ import asyncio
 from pathlib import Path
 from typing import Annotated, Optional
 
-import orjson
 import typer
 
 from toolace.cli_app import BaseUrl, Model, Timeout, app, console, llm_session
-from toolace.dialogs import gen_dialogs, kind_rows
+from toolace.dialogs import gen_dialogs
 from toolace.dialogs.complexity import parse_band
+from toolace.dialogs.generate import summary_rows
 from toolace.dialogs.plan import DEFAULT_MIX, parse_mix, parse_turns
 from toolace.errors import InputError
 from toolace.jsonl import read_jsonl
 from toolace.records import Api
-from toolace.runner import parse_shard, rejected_path, stats_path, summary_table
+from toolace.runner import parse_shard, rejected_path, summary_table
 
 _MIX_HELP = ",".join(f"{k}={v:g}" for k, v in DEFAULT_MIX.items())
 
@@ -67,6 +67,4 @@ def gen_dialogs_command(
             consistency=consistency or (3 if base_url else 1), tool_error_rate=tool_error_rate,
             complexity_model=complexity_model, complexity_band=band, shard=shard_spec, rejected=rejected,
             console=console))
-    saved = orjson.loads(stats_path(out).read_bytes())  # written by gen_dialogs, resumed runs included
-    console.print(summary_table(f"gen-dialogs -> {out}", stats,
-                                kind_rows(saved["kinds"], saved["quotas"], saved["given_up"])))
+    console.print(summary_table(f"gen-dialogs -> {out}", stats, summary_rows(out)))

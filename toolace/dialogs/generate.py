@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 from rich.console import Console
 
@@ -29,8 +30,17 @@ from toolace.dialogs.simulate import Dropped, Settings, Simulation
 from toolace.errors import InputError, StructuredOutputError
 from toolace.jsonl import iter_jsonl
 from toolace.records import Api, Dialog
-from toolace.runner import (Job, Outcome, RunStats, Strata, allocate, rejected_path, run_jobs, stats_path,
-                            write_json_atomic)
+from toolace.runner import (
+    Job,
+    Outcome,
+    RunStats,
+    Strata,
+    allocate,
+    rejected_path,
+    run_jobs,
+    stats_path,
+    write_json_atomic,
+)
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +183,12 @@ def kind_rows(summary: dict[str, dict[str, Any]], quotas: dict[str, int] | None 
         rows.append((f"  {kind}", f"{made}, dropped {dropped}{f' ({why})' if why else ''}, "
                                   f"mean turns {row['mean_turns']}, tokens {row['tokens']:,}{moved}"))
     return [("per kind", ""), *rows] if rows else []
+
+
+def summary_rows(out: Path) -> list[tuple[str, str]]:
+    """The per-kind rows of the end-of-run table, from the stats file of ``out`` (resumed runs included)."""
+    saved = orjson.loads(stats_path(out).read_bytes())
+    return kind_rows(saved["kinds"], saved.get("quotas"), saved.get("given_up"))
 
 
 async def gen_dialogs(llm: Any, apis: list[Api], *, count: int, out: Path, workers: int = 32,
