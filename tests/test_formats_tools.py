@@ -7,6 +7,7 @@ import orjson
 import pytest
 
 from test_formats_data import DATA, make_api, toolace_sample_tools
+from toolace.formats import xlam
 from toolace.formats.imports import import_apis
 from toolace.formats.schema_types import parse_annotation
 from toolace.formats.toolace_rows import system_text
@@ -77,11 +78,28 @@ async def test_import_apis_on_real_xlam_style_samples(tmp_path):
     apis = {a.name: a for a in read_jsonl(out, Api)}
     holiday = apis["PublicHolidayIsTodayPublicHoliday"]  # "required": true on one of three
     assert holiday.required == ["countryCode"] and holiday.properties["offset"]["type"] == "integer"
+    # No marker on any of its five parameters, but its record marks the others' ToolAlpaca's way: all optional.
+    assert apis["getRandomCat"].required == [] and len(apis["getRandomCat"].properties) == 5
+    assert apis["findCatById"].required == ["id"]
     masked = apis["_wVY19fMni"]  # Hammer types: "List[int]"
     assert masked.properties["usSlrq"] == {"type": "array", "items": {"type": "integer"},
                                            "description": masked.properties["usSlrq"]["description"]}
     optional_ones = [a for a in apis.values() for p, s in a.properties.items() if p not in a.required]
     assert optional_ones  # "str, optional" became not-required
+
+
+def test_xlam_required_convention_is_read_per_row():
+    unmarked = {"name": "random_cat", "description": "A random cat.",
+                "parameters": {"width": {"type": "int", "description": "Width."}}}
+    marked = {"name": "cat_by_id", "description": "A cat by id.",
+              "parameters": {"id": {"type": "string", "description": "Id.", "required": True},
+                             "width": {"type": "int", "description": "Width."}}}
+    alone = xlam.import_row({"query": "a cat", "tools": json.dumps([unmarked]), "answers": "[]"}, "#0")
+    assert alone.tools[0].required == ["width"]  # xLAM-60k: not "optional" in the type, so required
+    together = xlam.import_row({"query": "a cat", "tools": json.dumps([unmarked, marked]), "answers": "[]"}, "#1")
+    assert [a.required for a in together.tools] == [[], ["id"]]  # ToolAlpaca: only what is marked
+    optional = {"name": "f", "description": "F.", "parameters": {"q": {"type": "str, optional", "description": "Q."}}}
+    assert api_from_xlam(optional).required == []
 
 
 def test_bfcl_real_lines():

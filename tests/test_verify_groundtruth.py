@@ -51,11 +51,6 @@ def test_toolalpaca_correct_calls_are_all_kept_and_broken_ones_named():
     correct = undescribed = 0
     for index, item in enumerate(items):
         dialog = xlam.import_row(item, f"#{index}").to_dict()
-        # ToolAlpaca marks required parameters with "required": true; a tool with no marker at all
-        # has only optional ones, which a per-tool importer cannot tell from xLAM's convention.
-        for tool, raw in zip(dialog["tools"], item["tools"]):
-            if not any(spec.get("required") is True for spec in raw["parameters"].values()):
-                tool["parameters"]["required"] = []
         expected = set().union(*(oracle(item["tools"], answer) for answer in item["answers"]))
         found = failures(dialog)
         assert {f.check for f in found} - {"missing_description"} == expected, (index, item["answers"], found)

@@ -17,7 +17,7 @@ from toolace.formats import IMPORTERS
 from toolace.formats.jsontext import loads_field, read_records
 from toolace.formats.outputs import AtomicOutput
 from toolace.formats.toolace_rows import tools_in_system
-from toolace.formats.tools import API_FORMATS, API_READERS, ToolConversionError, api_key
+from toolace.formats.tools import API_FORMATS, API_READERS, ToolConversionError, api_key, marks_required
 from toolace.formats.turns import RowProblem
 from toolace.formats.xlam import hammer_row
 from toolace.runner import RunStats, rejected_path, stats_path, write_json_atomic
@@ -72,11 +72,12 @@ async def import_apis(paths: list[Path], fmt: str, out: Path) -> RunStats:
                 except ToolConversionError as e:
                     reject(where, e)
                     continue
+                marked = fmt == "xlam" and marks_required(raws)
                 for index, raw in enumerate(raws):
                     stats.counters["definitions read"] += 1
                     place = f"{where} tool {index}" if len(raws) > 1 else where
                     try:
-                        api = read(raw)
+                        api = read(raw, marked) if marked else read(raw)
                     except ToolConversionError as e:
                         reject(place, e, raw)
                         continue

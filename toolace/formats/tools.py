@@ -91,8 +91,24 @@ def api_from_openai(tool: Any) -> Api:
     return api_from_schema_style(tool)
 
 
-def api_from_xlam(tool: Any) -> Api:
-    """An xLAM/APIGen tool whose ``parameters`` map each name to ``{"type": "str, optional", ...}``."""
+def marks_required(tools: Any) -> bool:
+    """Whether xLAM-style definitions mark required parameters ToolAlpaca's way (``"required": true``).
+
+    Decided over all the tools of one row or record: a ToolAlpaca tool whose parameters are all
+    optional carries no marker at all, and must not be read the xLAM way (every unmarked parameter
+    required) because of it.
+    """
+    return isinstance(tools, list) and any(
+        isinstance(tool, dict) and isinstance(tool.get("parameters"), dict)
+        and any(isinstance(spec, dict) and isinstance(spec.get("required"), bool) for spec in tool["parameters"].values())
+        for tool in tools)
+
+
+def api_from_xlam(tool: Any, marked: bool = False) -> Api:
+    """An xLAM/APIGen tool whose ``parameters`` map each name to ``{"type": "str, optional", ...}``.
+
+    ``marked``: its row marks required parameters with ``"required": true`` (see ``marks_required``).
+    """
     name, description = _name_and_description(tool)
     flat = tool.get("parameters") or {}
     if isinstance(flat, dict) and isinstance(flat.get("type"), str) and isinstance(flat.get("properties"), dict):
@@ -102,7 +118,7 @@ def api_from_xlam(tool: Any) -> Api:
     # ToolAlpaca-style files mark required parameters with "required": true and leave the rest
     # unmarked; xLAM-60k marks optional ones in the type ("str, optional") instead.
     # (A *list* under "required" is a nested object's own required names, not this marker.)
-    explicit = any(isinstance(spec, dict) and isinstance(spec.get("required"), bool) for spec in flat.values())
+    explicit = marked or marks_required([tool])
     properties: dict[str, Any] = {}
     required: list[str] = []
     for pname, spec in flat.items():

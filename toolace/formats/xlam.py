@@ -8,13 +8,14 @@ available function fits (Hammer's irrelevance rows). Hammer's prompt rows (``ins
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from typing import Any
 
 from toolace.formats.outputs import parquet_columns
 from toolace.formats.jsontext import content_id, dumps, loads_field
-from toolace.formats.tools import api_from_xlam, xlam_tool
+from toolace.formats.tools import api_from_xlam, marks_required, xlam_tool
 from toolace.formats.turns import NO_FUNCTION_REPLY, DialogBuilder, RowProblem, call_dict, convert_tools, meta_of, row_meta, turns
 from toolace.records import Dialog
 
@@ -64,7 +65,7 @@ def import_row(row: Any, where: str) -> Dialog:
         raise RowProblem("bad_json", str(e)) from None
     if not isinstance(answers, list):
         raise RowProblem("bad_json", "answers must be a list")
-    tools = convert_tools(raw_tools, api_from_xlam)
+    tools = convert_tools(raw_tools, functools.partial(api_from_xlam, marked=marks_required(raw_tools)))
     builder = DialogBuilder()
     builder.user(row["query"])
     dialog_id, kind, meta = meta_of(row)
