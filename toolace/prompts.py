@@ -13,7 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 from string import Template
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+# A link to the repository's prompts/ in a checkout; the files themselves in an installed wheel.
+PROMPTS_DIR = Path(__file__).resolve().parent / "_bundled" / "prompts"
 
 
 @dataclass(frozen=True)

@@ -100,8 +100,25 @@ def tree_from_dict(data: Any, source: str = "<tree>", max_depth: int = MAX_DEPTH
     return G
 
 
+BUNDLED_TREES = Path(__file__).resolve().parent / "_bundled" / "api_trees"
+
+
+def tree_file(path: str | Path) -> Path:
+    """``path``, or the tree shipped with toolace when ``path`` is ``api_trees/NAME`` and not found here.
+
+    So ``api_trees/seed.json`` works from any directory, and in a non-editable install.
+    """
+    path = Path(path)
+    if not path.exists() and not path.is_absolute() and path.parts[:1] == ("api_trees",):
+        bundled = BUNDLED_TREES.joinpath(*path.parts[1:])
+        if bundled.exists():
+            return bundled
+    return path
+
+
 def load_tree(path: str | Path, max_depth: int = MAX_DEPTH) -> nx.DiGraph:
-    """Load and validate a tree file."""
+    """Load and validate a tree file (``api_trees/...`` falls back to the trees shipped with toolace)."""
+    path = tree_file(path)
     return tree_from_dict(load_json_file(path), str(path), max_depth)
 
 
