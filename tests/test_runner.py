@@ -6,15 +6,8 @@ import pytest
 
 from toolace.errors import EngineError
 from toolace.jsonl import read_jsonl
-from toolace.runner import (
-    Job,
-    Outcome,
-    Strata,
-    allocate,
-    parse_shard,
-    run_jobs,
-    shard_of,
-)
+from toolace.runner import Job, Outcome, parse_shard, run_jobs, shard_of
+from toolace.strata import Strata, allocate
 
 
 def endless():

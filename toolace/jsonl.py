@@ -164,3 +164,10 @@ def count_lines(path: str | Path) -> int:
     if not path.exists():
         return 0
     return sum(1 for _ in iter_jsonl(path))
+
+
+def field_at(obj: Any, key: str) -> Any:
+    """``obj[key]``, where a dotted key (``meta.job_id``) reaches into nested objects; None if absent."""
+    for part in key.split("."):
+        obj = obj.get(part) if isinstance(obj, dict) else None
+    return obj

@@ -30,17 +30,8 @@ from toolace.dialogs.simulate import Dropped, Settings, Simulation
 from toolace.errors import InputError, StructuredOutputError
 from toolace.jsonl import iter_jsonl
 from toolace.records import Api, Dialog
-from toolace.runner import (
-    Job,
-    Outcome,
-    RunStats,
-    Strata,
-    allocate,
-    rejected_path,
-    run_jobs,
-    stats_path,
-    write_json_atomic,
-)
+from toolace.runner import Job, Outcome, RunStats, rejected_path, run_jobs, stats_path, write_json_atomic
+from toolace.strata import Strata, allocate
 
 log = logging.getLogger(__name__)
 
