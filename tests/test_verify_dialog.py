@@ -130,6 +130,32 @@ def test_rule_config_forbids_unknown_keys_and_names_the_file(tmp_path):
 
 def test_checks_registry_names_every_rule_id():
     from toolace.verify.rules import CHECKS
-    assert len(CHECKS) == 22 and all(CHECKS.values())
+    assert len(CHECKS) == 23 and all(CHECKS.values())
     assert "system_format_conflict" in CHECKS and "unknown_argument" in CHECKS
     assert set(checks(good())) == set()
+
+
+def test_a_user_turn_repeating_the_agent_instructions_is_a_prompt_leak():
+    # Seen on the embedded 135M model: the user agent wrote its own task line into the message.
+    dialog = good()
+    dialog["messages"][0]["content"] = "Your task: Ask for something that needs it... the weather in Paris?"
+    failure = only(dialog, "prompt_leak")
+    assert failure.path == "messages[0].content"
+    assert failure.message == 'messages[0].content: repeats the dialog_user prompt: "ask for something that needs"'
+    reply = with_reply("Tell the user what the tool results above say: 21 degrees.")
+    assert only(reply, "prompt_leak").message.endswith('the dialog_assistant prompt: "tell the user what the"')
+    assert "prompt_leak" not in checks(dialog, RuleConfig(prompt_leak_words=0))  # 0 turns the check off
+    assert "prompt_leak" not in checks(dialog, RuleConfig(prompt_leak_words=9))  # only 8 words in a row there
+
+
+@pytest.mark.parametrize("text", [
+    "Could you ask for something that is cheaper?",  # four words of an instruction, not five
+    "Please check the weather in Paris for me, I need to know before I book my flight tomorrow.",
+    "Here is what I found: it is 21 degrees in Paris. Anything else I can help you with?",
+    "As a busy professional who wants results, I need the weather in Paris.",  # a style, not an instruction
+])
+def test_ordinary_speech_is_not_a_prompt_leak(text):
+    dialog = good()
+    dialog["messages"][0]["content"] = text
+    assert "prompt_leak" not in checks(dialog)
+

@@ -28,6 +28,8 @@ class RuleConfig(BaseModel):
     mixed_language_tolerance: float = Field(0.15, ge=0, le=1,
                                             description="largest share of words in a second script")
     mixed_language_min_words: int = Field(3, ge=1, description="fewer second-script words are always fine")
+    prompt_leak_words: int = Field(5, ge=0, description="this many words in a row from toolace's agent "
+                                                        "instructions make a text a prompt_leak (0: off)")
     require_terminal_punctuation: bool = Field(False, description="a final reply must end like a sentence")
     strict_formats: bool = Field(False, description="date-time/time need a UTC offset and seconds (RFC 3339)")
     allow_trailing_calls: bool = Field(True, description="a dialog may end on a call turn without results "

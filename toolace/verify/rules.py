@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from functools import cached_property
 
+from toolace.jsonpaths import strings
 from toolace.records import Api, AssistantMessage, Dialog, Failure, ToolMessage
 from toolace.verify.config import RuleConfig
-from toolace.jsonpaths import strings
 from toolace.verify.rules_calls import CompiledApi, check_calls, compiled_api
 from toolace.verify.rules_consistency import check_results, check_roles, check_system
 from toolace.verify.rules_dialog import check_characters, check_fields, check_replies, script_words
+from toolace.verify.rules_leak import check_prompt_leak
 
 CHECKS: dict[str, str] = {
     # API definition clarity (toolace.apis.checks)
@@ -38,6 +39,7 @@ CHECKS: dict[str, str] = {
     "invalid_characters": "control characters, U+FFFD or unpaired surrogates in a text",
     "mixed_language": "an assistant reply mixes scripts beyond the tolerance",
     "incomplete_reply": "an assistant reply is empty or cut off",
+    "prompt_leak": "a user or assistant text repeats toolace's agent instructions (prompt_leak_words in a row)",
     # sample consistency
     "role_order": "turns in an impossible order (not opened by the user, not closed by the assistant, ...)",
     "unanswered_call": "a call has no result (or shares its id with another call)",
@@ -103,7 +105,7 @@ def check_api_definitions(ctx: RuleContext) -> Iterator[Failure]:
 
 Rule = Callable[[RuleContext], Iterator[Failure]]
 RULES: tuple[Rule, ...] = (check_api_definitions, check_calls, check_fields, check_characters, check_replies,
-                           check_roles, check_results, check_system)
+                           check_prompt_leak, check_roles, check_results, check_system)
 
 DEFAULT_CONFIG = RuleConfig()
 
