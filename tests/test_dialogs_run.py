@@ -154,3 +154,22 @@ async def test_a_parallel_turn_that_repeats_a_call_is_dropped(tmp_path):
     for dialog in kept:
         calls = dialog["messages"][1]["tool_calls"]
         assert len({c["name"] for c in calls}) == len(calls)  # only mixed-API turns got through
+
+
+async def test_a_turn_that_leaks_the_prompt_drops_the_dialog_at_once(tmp_path):
+    leaks = 0
+
+    def respond(request):
+        nonlocal leaks
+        reply = agent_responder(request)
+        if request.schema_name == "user_turn" and leaks < 1:
+            leaks += 1
+            reply["message"] = "Your task: Ask for something that needs it. " + reply["message"]
+        return reply
+
+    kept, rejected, stats, llm = await run(tmp_path, respond, consistency=1)
+    assert len(kept) == 2 and stats.reasons == {"prompt_leak": 1}
+    assert rejected[0]["reason"] == "prompt_leak"
+    assert rejected[0]["detail"] == 'the user agent repeated the dialog_user prompt: "ask for something that needs"'
+    assert rejected[0]["messages"] == []  # dropped before the turn was written
+    assert not any("Your task" in m["content"] for d in kept for m in d["messages"] if m["role"] == "user")

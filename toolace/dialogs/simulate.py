@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toolace.dialogs import assistant_agent, tool_agent, user_agent
+from toolace.dialogs.leak import LEAK_WORDS, leaked
 from toolace.dialogs.plan import Plan, Step
 from toolace.dialogs.render import about, sectioned, tools_text
 from toolace.dialogs.schemas import ERROR_CODES, assistant_schema
@@ -26,6 +27,7 @@ class Settings:
     tool_error_rate: float = 0.1
     temperature: float = 0.7
     user_temperature: float = 0.9
+    prompt_leak_words: int = LEAK_WORDS  # a text repeating this many instruction words in a row is dropped
 
 
 class Dropped(Exception):
@@ -86,7 +88,13 @@ class Simulation:
         self._spent(result)
         if not text:
             raise Dropped("empty_message", "the user agent wrote an empty message")
+        self._check_leak(text, "user")
         self.messages.append({"role": "user", "content": text})
+
+    def _check_leak(self, text: str, role: str) -> None:
+        found = leaked(text, self.settings.prompt_leak_words)
+        if found:
+            raise Dropped("prompt_leak", f"the {role} agent repeated the {found[0]} prompt: \"{found[1]}\"")
 
     async def _decide(self, task: str, schema: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -111,6 +119,7 @@ class Simulation:
         text = reply["message"].strip()
         if not text:
             raise Dropped("empty_message", f"the assistant wrote an empty {action} message")
+        self._check_leak(text, "assistant")
         self.messages.append({"role": "assistant", "content": text})
 
     async def _call(self, step: Step, indices: list[int], fixed: dict[str, Any] | None = None,

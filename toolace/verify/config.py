@@ -28,6 +28,7 @@ class RuleConfig(BaseModel):
     mixed_language_tolerance: float = Field(0.15, ge=0, le=1,
                                             description="largest share of words in a second script")
     mixed_language_min_words: int = Field(3, ge=1, description="fewer second-script words are always fine")
+    # 5 = toolace.dialogs.leak.LEAK_WORDS, not imported here: this module stays light to import.
     prompt_leak_words: int = Field(5, ge=0, description="this many words in a row from toolace's agent "
                                                         "instructions make a text a prompt_leak (0: off)")
     require_terminal_punctuation: bool = Field(False, description="a final reply must end like a sentence")
