@@ -6,7 +6,7 @@ from toolace.errors import EngineError, StructuredOutputError
 from toolace.llm.base import LLMClient, Usage
 from toolace.llm.fake import Reply, ScriptedLLM
 from toolace.llm.openai_client import OpenAIClient
-from toolace.testing.fake_server import FakeOpenAIServer, drop, garbage, hang, reply, status
+from toolace.testing.fake_server import Action, FakeOpenAIServer, drop, garbage, hang, reply, status
 
 SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}, "temp": {"type": "integer"}},
           "required": ["city", "temp"], "additionalProperties": False}
@@ -122,6 +122,17 @@ async def test_requests_spread_over_endpoints_by_least_outstanding():
         results = await asyncio.gather(*[llm.chat(ASK) for _ in range(10)])
     assert len(results) == 10
     assert len(a.requests) == 5 and len(b.requests) == 5
+
+
+async def test_hundreds_of_requests_in_flight_keep_their_connections():
+    """More in flight than openai's default pool keeps alive (100): the next burst reuses every connection."""
+    slow = lambda body: Action("reply", content="fine", delay=0.3)  # noqa: E731
+    with FakeOpenAIServer(responder=slow) as server:
+        llm = OpenAIClient(server.base_url, "fake-model")
+        for _ in range(2):
+            await asyncio.gather(*[llm.chat(ASK) for _ in range(150)])
+        assert len(server.requests) == 300
+        assert len(server.connections) == 150  # 150 opened for the first burst, none after
 
 
 def test_usage_adds_up():

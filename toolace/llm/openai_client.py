@@ -12,6 +12,10 @@ import json
 from typing import Any
 
 import openai
+try:  # openai's HTTP transport: httpx2 since openai 3, httpx before
+    import httpx2 as openai_http
+except ImportError:  # pragma: no cover - older openai
+    import httpx as openai_http
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from toolace.errors import EngineError
@@ -43,7 +47,11 @@ def failure_reason(error: BaseException) -> str:
 class _Endpoint:
     def __init__(self, base_url: str, api_key: str, timeout: float):
         self.base_url = base_url
-        self.client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0)
+        # openai's default pool (1,000 connections, 100 kept alive) would cap a GPU run at 1,000 requests in
+        # flight and reconnect beyond 100; the runner's --workers already bounds the requests in flight.
+        pool = openai_http.Limits(max_connections=None, max_keepalive_connections=None)
+        self.client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0,
+                                         http_client=openai.DefaultAsyncHttpxClient(limits=pool, timeout=timeout))
         self.outstanding = 0
 
 

@@ -66,6 +66,7 @@ class FakeOpenAIServer:
         self.actions: deque[Action] = deque()
         self.responder = responder or (lambda body: reply('{"ok": true}'))
         self.requests: list[dict] = []
+        self.connections: set[int] = set()  # client ports seen: how many TCP connections the client opened
         self._lock = threading.Lock()
         self._stop = threading.Event()
         server = self
@@ -96,6 +97,7 @@ class FakeOpenAIServer:
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with server._lock:
                     server.requests.append(body)
+                    server.connections.add(self.client_address[1])
                     action = server.actions.popleft() if server.actions else None
                 if action is None:
                     action = server.responder(body)
@@ -119,6 +121,8 @@ class FakeOpenAIServer:
                 self._send(200, json.dumps(completion(content, action.finish_reason, server.model)).encode())
 
         class Server(ThreadingHTTPServer):
+            request_queue_size = 1024  # a client with hundreds of requests in flight connects at once
+
             def handle_error(self, request, client_address):  # a client killed mid-reply is expected here
                 pass
 
