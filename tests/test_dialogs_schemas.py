@@ -1,5 +1,7 @@
 """Agent schemas: built from the APIs, bounded for constrained decoding, valid JSON Schema."""
 
+import json
+
 import pytest
 from jsonschema import Draft202012Validator
 
@@ -109,3 +111,32 @@ def test_every_library_api_gives_valid_bounded_schemas():
             assert grammar_safe(schema)
     weird = Api(name="odd", parameters={"type": "object", "properties": {"x": {"anyOf": [{"type": "string"}, {}]}}})
     Draft202012Validator.check_schema(assistant_schema("call", [(weird, None)]))
+
+
+# Patterns as synthesised and imported APIs write them; the first junk one is from a synth-apis run on the
+# 135M model, which made the engine answer HTTP 400 to every request whose schema carried it.
+PATTERNS = [r"^[A-Z]{3}$", r"^\d{1,6}\.\d{2}$", r"^[A-Z]{2}[0-9{2}[A-Z]{3}[A-Z]{4}[A-Z{2}[A-T]{", r"a{", r"a{,3}",
+            r"{2}a", r"a{3,1}", r"(a|{2})", r"[{]x", r"\{x\}", r"a}", r"^(?:ab){2}$", r"(a)\1", r"\bword\b",
+            r"\p{L}{2}", r"a{2}{3}", r"^[a-z]{1,8}$", "[", r"^\w{3,5}-\d{4}$"]
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_a_pattern_goes_to_the_engine_only_if_its_grammar_compiler_takes_it(pattern):
+    import xgrammar  # the engine's structured-output backend (installed with vLLM)
+
+    from toolace.dialogs.schemas import decodable_pattern
+    schema = {"type": "object", "properties": {"v": {"type": "string", "pattern": pattern}}}
+    try:
+        xgrammar.Grammar.from_json_schema(json.dumps(schema))
+        compiles = True
+    except RuntimeError:
+        compiles = False
+    if decodable_pattern(pattern):
+        assert compiles, pattern  # never send what the engine refuses
+    sent = decodable({"type": "string", "pattern": pattern})
+    assert sent.get("pattern") in (None, pattern) and ("pattern" in sent) == decodable_pattern(pattern)
+
+
+def test_the_junk_pattern_seen_on_the_engine_is_dropped_but_a_good_one_kept():
+    from toolace.dialogs.schemas import decodable_pattern
+    assert not decodable_pattern(PATTERNS[2]) and decodable_pattern(PATTERNS[0]) and decodable_pattern(PATTERNS[1])

@@ -224,3 +224,15 @@ async def test_a_strata_run_resumes_per_stratum(tmp_path):
     stats = await run_jobs((), stage, out=out, workers=1, strata=strata)
     ids = [r["id"] for r in read_jsonl(out)]
     assert stats.skipped == 3 and sorted(ids) == ["a-0", "a-1", "a-2", "a-3", "b-0", "b-1"]
+
+
+async def test_an_engine_failure_is_said_once_per_kind_of_message(tmp_path, caplog):
+    async def stage(job):
+        if job.payload < 6:
+            raise EngineError(f"engine refused the request: [18:45:{job.payload:02d}] bad regex")
+        return Outcome(kept={"id": job.id})
+
+    stats = await run_jobs(endless(), stage, out=tmp_path / "out.jsonl", workers=1, target=2)
+    assert stats.kept == 2 and stats.reasons == {"engine_error": 6}
+    said = [r.getMessage() for r in caplog.records if "failed on the engine" in r.getMessage()]
+    assert said == ["job j0 failed on the engine: engine refused the request: [18:45:00] bad regex"]

@@ -18,6 +18,7 @@ import asyncio
 import hashlib
 import logging
 import os
+import re
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Iterator
@@ -169,6 +170,7 @@ async def run_jobs(
                         _RateColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
                         console=console, transient=False)
     engine_failures_in_a_row = 0
+    engine_errors_seen: set[str] = set()
     launched = 0
     if target is not None and max_jobs is None:
         max_jobs = 20 * target + 200  # a stage that rejects (almost) everything must not spin forever
@@ -264,6 +266,11 @@ async def run_jobs(
                         # re-run of the same command tries it again.
                         outcome = Outcome(reason=reason, usage=usage)
                         stats.counters["engine failures (retried on re-run)"] += 1
+                        first_line = error.splitlines()[0] if error else type(outcome).__name__
+                        shape = re.sub(r"\d+", "N", first_line)  # times, ports and counts aside
+                        if shape not in engine_errors_seen and len(engine_errors_seen) < 5:
+                            engine_errors_seen.add(shape)  # say what it was, once per kind of message
+                            log.warning("job %s failed on the engine: %s", job.id, first_line[:500])
                         if engine_failures_in_a_row >= fail_fast_after and stats.kept == 0:
                             raise EngineError(f"{engine_failures_in_a_row} jobs in a row failed on the "
                                               f"engine, none succeeded; last: {error}")
