@@ -91,6 +91,17 @@ def test_invalid_schema_bad_regex_pattern():
     assert checks(api) == [("invalid_schema", "parameters.properties.origin.pattern")]
 
 
+@pytest.mark.parametrize("pattern", ["^[A-Z]{2}[0-9{2}[A-T]{", "a{", "{2}a", "a{,3}", "a{3,1}", "(x|{2})"])
+def test_invalid_schema_stray_brace_that_python_accepts_but_the_engine_refuses(pattern):
+    api = broken(parameters__properties__origin__pattern=pattern)
+    assert checks(api) == [("invalid_schema", "parameters.properties.origin.pattern")]
+
+
+@pytest.mark.parametrize("pattern", ["^[A-Z]{3}$", r"\{id\}", "[{}]x", "a}", "^[a-z]{1,8}$", "x{2,}"])
+def test_counts_and_escaped_or_classed_braces_are_fine(pattern):
+    assert checks(broken(parameters__properties__origin__pattern=pattern)) == []
+
+
 def test_invalid_schema_returns():
     assert checks(broken(returns={"type": "dict"})) == [("invalid_schema", "returns.type")]
 

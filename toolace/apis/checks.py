@@ -124,6 +124,38 @@ def _value_problem(value: Any, schema: dict[str, Any]) -> str | None:
     return error.message if error is not None else None
 
 
+# A counted repetition as grammar compilers read it: {n}, {n,} or {n,m}.
+_COUNT = re.compile(r"\{(\d+)(?:,(\d*))?\}")
+
+
+def counts_ok(pattern: str) -> bool:
+    """Whether every unescaped ``{`` outside a character class is a valid count after an atom.
+
+    Python's ``re`` reads a stray ``{`` as a literal; ECMA-262 (JSON Schema's regex dialect, with the
+    ``u`` flag) and the engine's grammar compiler refuse it ("Invalid repetition count": HTTP 400 for
+    every request that carries the schema), as seen in APIs the 135M model wrote.
+    """
+    i, in_class, previous = 0, False, ""
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i, previous = i + 2, "atom"
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "{":
+            count = _COUNT.match(pattern, i)
+            if not count or previous in ("", "(", "|") or (count.group(2) and int(count.group(2)) < int(count.group(1))):
+                return False
+            i, previous = count.end(), "count"
+            continue
+        previous = char if char in "(|" else "atom"
+        i += 1
+    return True
+
+
 def _walk(schema: Any, path: str, pattern: re.Pattern) -> Iterator[Failure]:
     """Failures inside one (already meta-valid) schema: its properties, items and branches."""
     if not isinstance(schema, dict):
@@ -135,6 +167,11 @@ def _walk(schema: Any, path: str, pattern: re.Pattern) -> Iterator[Failure]:
         except re.error as e:
             yield Failure(check="invalid_schema", message=f"pattern is not a regular expression: {e}",
                           path=join(path, "pattern"))
+        else:
+            if not counts_ok(regex):
+                yield Failure(check="invalid_schema", path=join(path, "pattern"),
+                              message="pattern has a '{' that is not a count like {2} or {1,3} after something "
+                                      "(escape it as \\{ to mean the character)")
     if "enum" in schema and isinstance(schema["enum"], list):
         own = {k: v for k, v in schema.items() if k != "enum"}
         for index, value in enumerate(schema["enum"]):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from toolace.apis.checks import counts_ok
 from toolace.records import Api
 
 ARG_STRING = 60  # characters of an argument string without its own bound
@@ -33,37 +34,6 @@ _BOUNDED_FORMATS = {"uuid", "ipv4", "ipv6"}
 _UNSUPPORTED_PATTERN = re.compile(r"\(\?|\\[1-9bBAZzGpP]")
 # An unbounded repetition: such a pattern alone would let a weak model write forever.
 _OPEN_REPEAT = re.compile(r"(?<!\\)[*+]|\{\d*,\}")
-# A counted repetition as grammar compilers read it: {n}, {n,} or {n,m}.
-_COUNT = re.compile(r"\{(\d+)(?:,(\d*))?\}")
-
-
-def _counts_ok(pattern: str) -> bool:
-    """Whether every unescaped ``{`` outside a character class is a valid count after an atom.
-
-    Python's ``re`` reads a stray ``{`` as a literal, xgrammar refuses the whole schema ("Invalid
-    repetition count", HTTP 400 for every request that carries it): seen in APIs the 135M model wrote.
-    """
-    i, in_class, previous = 0, False, ""
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\":
-            i, previous = i + 2, "atom"
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char == "{":
-            count = _COUNT.match(pattern, i)
-            if not count or previous in ("", "(", "|") or (count.group(2) and int(count.group(2)) < int(count.group(1))):
-                return False
-            i, previous = count.end(), "count"
-            continue
-        previous = char if char in "(|" else "atom"
-        i += 1
-    return True
-
-
 def decodable_pattern(pattern: Any) -> bool:
     """Whether a ``pattern`` can go to the engine's grammar compiler as it is."""
     if not isinstance(pattern, str) or _UNSUPPORTED_PATTERN.search(pattern) or _OPEN_REPEAT.search(pattern):
@@ -72,7 +42,7 @@ def decodable_pattern(pattern: Any) -> bool:
         re.compile(pattern)
     except re.error:
         return False
-    return _counts_ok(pattern)
+    return counts_ok(pattern)
 _SCALARS = {"string", "integer", "number", "boolean", "null"}
 _KEEP_NUMERIC = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 
