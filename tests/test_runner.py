@@ -209,7 +209,7 @@ async def test_a_stratum_that_keeps_failing_is_given_up_and_its_quota_moves(tmp_
     kinds = Counter(r["kind"] for r in read_jsonl(out))
     assert kinds == {"good": 8, "other": 4} and stats.kept == 12  # bad's 3 split 2:1 like the others' quotas
     assert stats.reasons == {"broken": stats.rejected} and 5 <= stats.rejected <= 8  # 5, plus those in flight
-    assert stats.counters["bad: given up, quota moved"] == 3
+    assert strata.given_up == {"bad": 3}
     assert "bad: 5 rejected for 0 kept; its 3 missing records go to good +2, other +1" in caplog.text
 
 

@@ -281,7 +281,7 @@ async def run_jobs(
                         stats.counters["surplus (dropped)"] += 1
                         continue
                     _record(outcome, stats, kept_writer, rejected_writer)
-                    if plan and (surplus := plan.settle(job.stratum, stats)):
+                    if plan and (surplus := plan.settle(job.stratum)):
                         in_flight.difference_update(surplus)
                         for extra in surplus:  # the stratum is full: its other jobs are surplus
                             extra.cancel()

@@ -12,14 +12,14 @@ import logging
 import math
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from toolace.jsonl import field_at, iter_jsonl
 
 if TYPE_CHECKING:
-    from toolace.runner import Job, Outcome, RunStats
+    from toolace.runner import Job, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ class Strata:
     streams: dict[str, Iterable[Job]]
     key: str = "kind"
     give_up: int = 20
+    given_up: dict[str, int] = field(default_factory=dict)  # filled by the run: stratum -> records moved
 
     def __post_init__(self) -> None:
         self.quotas = {name: n for name, n in self.quotas.items() if n > 0}
@@ -81,7 +82,7 @@ class StrataState:
     """The live state of a ``Strata`` run: kept, rejected and jobs in flight per stratum."""
 
     def __init__(self, strata: Strata, out: Path):
-        self.give_up = strata.give_up
+        self.strata = strata
         self.quotas = dict(strata.quotas)
         self.iters = {name: iter(strata.streams[name]) for name in self.quotas}
         self.kept: Counter = Counter()
@@ -133,7 +134,7 @@ class StrataState:
         self.kept[name] += 1
         return False
 
-    def settle(self, name: str, stats: RunStats) -> list[asyncio.Task]:
+    def settle(self, name: str) -> list[asyncio.Task]:
         """After a job of ``name``: the tasks to cancel, because the stratum is full or given up.
 
         A stratum is given up once it has ``give_up`` rejections per record kept (plus one), i.e. when
@@ -141,14 +142,14 @@ class StrataState:
         open, in proportion to their quotas.
         """
         kept_now = self.kept[name] - self.resumed[name]
-        if self.need(name) and name not in self.closed and self.rejected[name] >= self.give_up * (kept_now + 1):
+        if self.need(name) and name not in self.closed and self.rejected[name] >= self.strata.give_up * (kept_now + 1):
             others = {n: self.quotas[n] for n in self.quotas if n != name and n not in self.closed}
             if others:
                 moved = allocate(self.need(name), others, at_least_one=False)
                 log.warning("%s: %d rejected for %d kept; its %d missing records go to %s", name,
                             self.rejected[name], self.kept[name], self.need(name),
                             ", ".join(f"{n} +{k}" for n, k in moved.items() if k))
-                stats.counters[f"{name}: given up, quota moved"] += self.need(name)
+                self.strata.given_up[name] = self.need(name)
                 for n, k in moved.items():
                     self.quotas[n] += k
                 self.quotas[name] = self.kept[name]

@@ -61,17 +61,6 @@ def job_stream(seed: int, kind: str):
     return (Job(f"dlg-{seed}-{kind}-{i:07d}", (kind, i)) for i in itertools.count())
 
 
-def given_up(stats: RunStats) -> dict[str, int]:
-    """Kinds given up in this run (too many drops), with how many dialogs moved to other kinds."""
-    suffix = ": given up, quota moved"
-    return {key.removesuffix(suffix): n for key, n in stats.counters.items() if key.endswith(suffix)}
-
-
-def kind_quotas(count: int, weights: dict[str, float]) -> dict[str, int]:
-    """Dialogs per kind for a run of ``count``: the mix exactly, every kind at least once if it fits."""
-    return allocate(count, weights)
-
-
 def _tool_record(api: Api) -> dict[str, Any]:
     data = api.model_dump(mode="json", exclude={"meta"})
     if data.get("returns") is None:
@@ -209,12 +198,12 @@ async def gen_dialogs(llm: Any, apis: list[Api], *, count: int, out: Path, worke
         return await make_dialog(llm, library, job, mix=weights, turns=turns, seed=seed, settings=settings,
                                  complexity_model=complexity_model, complexity_band=complexity_band)
 
-    quotas = kind_quotas(count, weights)
+    quotas = allocate(count, weights)  # the mix exactly, every kind at least once when the count allows
     strata = Strata(quotas, {kind: job_stream(seed, kind) for kind in quotas}, key="kind")
     stats = await run_jobs((), stage, out=out, rejected=rejected, workers=workers, strata=strata, shard=shard,
                            label="dialogs", console=console)
     write_json_atomic(stats_path(out), {**stats.to_dict(), "kinds": kind_summary(out, rejected), "mix": weights,
-                                        "quotas": quotas, "given_up": given_up(stats),
+                                        "quotas": quotas, "given_up": strata.given_up,
                                         "unavailable_kinds": missing, "apis": len(library.apis),
                                         "dependent_links": len(library.links)})
     return stats

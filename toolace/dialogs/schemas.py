@@ -34,6 +34,10 @@ _BOUNDED_FORMATS = {"uuid", "ipv4", "ipv6"}
 _UNSUPPORTED_PATTERN = re.compile(r"\(\?|\\[1-9bBAZzGpP]")
 # An unbounded repetition: such a pattern alone would let a weak model write forever.
 _OPEN_REPEAT = re.compile(r"(?<!\\)[*+]|\{\d*,\}")
+_SCALARS = {"string", "integer", "number", "boolean", "null"}
+_KEEP_NUMERIC = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+
+
 def decodable_pattern(pattern: Any) -> bool:
     """Whether a ``pattern`` can go to the engine's grammar compiler as it is."""
     if not isinstance(pattern, str) or _UNSUPPORTED_PATTERN.search(pattern) or _OPEN_REPEAT.search(pattern):
@@ -43,8 +47,6 @@ def decodable_pattern(pattern: Any) -> bool:
     except re.error:
         return False
     return counts_ok(pattern)
-_SCALARS = {"string", "integer", "number", "boolean", "null"}
-_KEEP_NUMERIC = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 
 
 def decodable(schema: Any, *, string_bound: int = ARG_STRING, depth: int = 0) -> dict[str, Any]:
