@@ -81,10 +81,11 @@ class SpecWriter:
                            "items": {"type": "object", "properties": [
                                {"name": "field", "type": "string", "description": "Field name", "required": True},
                                {"name": "values", "type": "array", "description": "Accepted values",
-                                "items_type": "string"}]}})
+                                "items": {"type": "string"}}]}})
         if operation == "update_returns":
             spec["returns"].append({"name": "items", "type": "array", "description": "Result items",
-                                    "items_type": "object"})
+                                    "items": {"type": "object", "properties": [
+                                        {"name": "item_id", "type": "string", "description": "Item id"}]}})
         if self.invalid_every and n % self.invalid_every == 0:
             params.append({"name": "unit", "type": "string", "description": "Unit", "required": False,
                            "enum": ["km", "mi"], "default": "yards"})

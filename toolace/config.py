@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from toolace.apis.synth import DEFAULT_CHAIN_SHARE
+from toolace.dialogs.plan import DEFAULT_TURNS, parse_turns
 from toolace.errors import InputError
 
 
@@ -41,6 +43,7 @@ class ApisConfig(Section):
     levels: dict[str, float] = Field(default_factory=dict)
     mutations: dict[str, float] = Field(default_factory=dict)
     dedup_threshold: float = Field(0.85, gt=0, le=1)
+    chain: float = Field(DEFAULT_CHAIN_SHARE, ge=0, le=1)  # share of jobs writing the next API of a family
     import_files: list[str] = Field(default_factory=list)  # import these instead of synthesising
     import_format: Literal["bfcl", "toolace", "openai", "xlam"] = "toolace"
 
@@ -49,17 +52,17 @@ class DialogsConfig(Section):
     count: int = Field(24, ge=1)
     workers: int = Field(32, ge=1)
     mix: dict[str, float] = Field(default_factory=dict)
-    turns: str = "1-3"
+    turns: str = DEFAULT_TURNS  # user turns of a multi_turn dialog: MIN-MAX, MIN >= 2
     consistency: int | None = Field(None, ge=1, le=9)  # None: 3 on remote engines, 1 embedded
     tool_error_rate: float = Field(0.1, ge=0, le=1)
 
     @field_validator("turns")
     @classmethod
     def _turns(cls, value: str) -> str:
-        parts = value.split("-")
-        if not (1 <= len(parts) <= 2 and all(p.strip().isdigit() for p in parts)) or int(parts[0]) < 1 \
-                or int(parts[-1]) < int(parts[0]):
-            raise ValueError("must look like MIN-MAX with 1 <= MIN <= MAX, e.g. 1-3")
+        try:
+            parse_turns(value)  # the one definition, shared with --turns
+        except InputError as e:
+            raise ValueError(str(e).removeprefix("--turns ")) from None
         return value
 
 

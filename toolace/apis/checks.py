@@ -7,7 +7,9 @@ Check ids: ``invalid_schema`` (parameters or returns not a valid 2020-12 JSON Sc
 not ``type: object``, ``required`` naming unknown properties, enum values or defaults invalid against
 their own property schema, a ``pattern`` that is not a regular expression), ``missing_description``
 (the API or any parameter, nested ones too), ``bad_name`` (function or parameter name not matching
-the name pattern), ``missing_returns`` (only when a returns schema is required).
+the name pattern), ``missing_returns`` and ``unstructured_returns`` (only when a returns schema is
+required, as for synthesised APIs: a result object, or a list of objects, whose fields are not
+described makes hollow tool results, DESIGN §1.3).
 
 Paths read like ``parameters.properties.city.enum[2]``; names that are not plain identifiers are
 quoted (``parameters.properties["start date"]``).
@@ -211,6 +213,22 @@ def _walk(schema: Any, path: str, pattern: re.Pattern) -> Iterator[Failure]:
                 yield from _walk(branch, join(join(path, key), index), pattern)
 
 
+def unstructured(schema: Any, path: str) -> Iterator[Failure]:
+    """Objects in a result schema that do not say what they hold (no ``properties``, no value schema)."""
+    if not isinstance(schema, dict):
+        return
+    kind = schema.get("type")
+    if kind == "object" or (kind is None and "properties" in schema):
+        props = schema.get("properties")
+        if not (isinstance(props, dict) and props) and not isinstance(schema.get("additionalProperties"), dict):
+            yield Failure(check="unstructured_returns", path=path,
+                          message="an object in the result has no described fields")
+        for name, sub in (props or {}).items() if isinstance(props, dict) else ():
+            yield from unstructured(sub, join(join(path, "properties"), name))
+    elif kind == "array":
+        yield from unstructured(schema.get("items"), join(path, "items"))
+
+
 def _text(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
@@ -256,7 +274,10 @@ def api_problems(api: dict | Api, *, name_pattern: str = DEFAULT_NAME_PATTERN,
                             if f.check != "invalid_schema")
 
     if has_returns:
-        failures.extend(_meta_failures(returns, "returns"))
+        meta = _meta_failures(returns, "returns")
+        failures.extend(meta)
+        if require_returns and not meta:
+            failures.extend(unstructured(returns, "returns"))
     elif require_returns:
         failures.append(Failure(check="missing_returns", path="returns", message="the API has no returns schema"))
     return failures

@@ -12,7 +12,7 @@ from toolace.cli_app import BaseUrl, Model, Timeout, app, console, llm_session
 from toolace.dialogs import gen_dialogs
 from toolace.dialogs.complexity import parse_band
 from toolace.dialogs.generate import summary_rows
-from toolace.dialogs.plan import DEFAULT_MIX, parse_mix, parse_turns
+from toolace.dialogs.plan import DEFAULT_MIX, DEFAULT_TURNS, parse_mix, parse_turns
 from toolace.errors import InputError
 from toolace.jsonl import read_jsonl
 from toolace.records import Api
@@ -31,7 +31,7 @@ def gen_dialogs_command(
     mix: Annotated[Optional[str], typer.Option(
         "--mix", help=f"Kinds and their shares (default: {_MIX_HELP}; 10% of non_tool is irrelevance); "
         "kinds: single, parallel, dependent, non_tool, irrelevance, clarify, multi_turn")] = None,
-    turns: Annotated[str, typer.Option("--turns", help="MIN-MAX user turns of a multi_turn dialog.")] = "2-3",
+    turns: Annotated[str, typer.Option("--turns", help="MIN-MAX user turns of a multi_turn dialog (MIN >= 2).")] = DEFAULT_TURNS,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the job stream (same seed = same plans).")] = 0,
     consistency: Annotated[Optional[int], typer.Option(
         "--consistency", min=1, help="Samples per assistant call step that must agree "

@@ -179,6 +179,8 @@ async def gen_dialogs(llm: Any, apis: list[Api], *, count: int, out: Path, worke
     """Write exactly ``count`` dialogs to ``out`` (per shard), resuming an earlier run of the same command."""
     if count < 1 or workers < 1 or consistency < 1:
         raise InputError("--count, --workers and --consistency must be at least 1")
+    if not 2 <= turns[0] <= turns[1]:
+        raise InputError(f"turns {turns[0]}-{turns[1]}: a multi_turn dialog has 2 or more user turns (MIN >= 2)")
     if not 0.0 <= tool_error_rate <= 1.0:
         raise InputError("--tool-error-rate must be between 0 and 1")
     if complexity_band and not complexity_model:
