@@ -79,6 +79,7 @@ def build_record(job: Job, plan: Plan, sim: Simulation, model: str, seed: int) -
         "id": job.id, "kind": plan.kind, "tools": [_tool_record(a) for a in plan.tools], "messages": sim.messages,
         "meta": {"turns": turns, "plan": plan.summary(), "level": plan.level, "thoughts": sim.thoughts,
                  "dependencies": sim.dependencies, "tool_errors": sim.tool_errors,
+                 **({"empty_results": sim.empty_results} if sim.empty_results else {}),
                  "consistency": {"k": sim.settings.consistency, "resampled": sim.resampled},
                  "prompts": _prompt_hashes(), "model": model, "seed": seed, "index": job.payload[1]},
     }
@@ -173,7 +174,8 @@ def summary_rows(out: Path) -> list[tuple[str, str]]:
 
 async def gen_dialogs(llm: Any, apis: list[Api], *, count: int, out: Path, workers: int = 32,
                       mix: dict[str, float] | str | None = None, turns: tuple[int, int] = (2, 3), seed: int = 0,
-                      consistency: int = 3, tool_error_rate: float = 0.1, complexity_model: str | None = None,
+                      consistency: int = 3, tool_error_rate: float = 0.1,
+                      empty_result_rate: float = Settings.empty_result_rate, complexity_model: str | None = None,
                       complexity_band: tuple[float, float] | None = None, shard: tuple[int, int] | None = None,
                       rejected: Path | None = None, console: Console | None = None) -> RunStats:
     """Write exactly ``count`` dialogs to ``out`` (per shard), resuming an earlier run of the same command."""
@@ -192,7 +194,7 @@ async def gen_dialogs(llm: Any, apis: list[Api], *, count: int, out: Path, worke
     for kind in missing:
         log.warning("the API library cannot make %s dialogs (%s); the mix is spread over the other kinds",
                     kind, _CANNOT[kind])
-    settings = Settings(consistency=consistency, tool_error_rate=tool_error_rate)
+    settings = Settings(consistency=consistency, tool_error_rate=tool_error_rate, empty_result_rate=empty_result_rate)
     out = Path(out)
     rejected = Path(rejected) if rejected else rejected_path(out)
 

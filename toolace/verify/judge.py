@@ -96,13 +96,10 @@ class DialogJudge:
             return [], Usage(), False
         listing = "\n".join(f"- {name}: {path.split('.arguments', 1)[-1].lstrip('.') or path} = {short(value, 120)}"
                             for path, name, value in values[:12])
-        called = {name for _, name, _ in values}
-        return await self._ask(HALLUCINATION, dialog, tools=self._tools(dialog, called), values=listing,
-                               path=values[0][0])
+        return await self._ask(HALLUCINATION, dialog, tools=self._tools(dialog), values=listing, path=values[0][0])
 
     async def _consistency(self, dialog: Dialog):
-        called = {call.name for call in dialog.calls()}
-        return await self._ask(CONSISTENCY, dialog, tools=self._tools(dialog, called))
+        return await self._ask(CONSISTENCY, dialog, tools=self._tools(dialog))
 
     async def _tool_response(self, dialog: Dialog):
         if not any(isinstance(m, ToolMessage) for m in dialog.messages):
@@ -110,8 +107,7 @@ class DialogJudge:
         broken = result_schema_failures(dialog, lambda api: compiled_api(api, self.config).returns_validator)
         if broken:
             return broken, Usage(), False
-        called = {call.name for call in dialog.calls()}
-        return await self._ask(TOOL_RESPONSE, dialog, tools=self._tools(dialog, called, returns=True))
+        return await self._ask(TOOL_RESPONSE, dialog, tools=self._tools(dialog, returns=True))
 
     async def _repetition(self, dialog: Dialog):
         if not has_assistant_text(dialog):
@@ -119,7 +115,7 @@ class DialogJudge:
         plain = repetition(dialog)
         if plain:
             return [Failure(check="repetitive", message=plain)], Usage(), False
-        return await self._ask(REPETITION, dialog)
+        return await self._ask(REPETITION, dialog, tools=self._tools(dialog))
 
     async def _ask(self, judge: SubJudge, dialog: Dialog, *, path: str | None = None, **values: str):
         prompt = load_prompt(judge.prompt)
@@ -136,15 +132,20 @@ class DialogJudge:
             return [Failure(check=judge.check, message=f"judge: {reason}", path=path)], reply.usage, True
         return [], reply.usage, True
 
-    def _tools(self, dialog: Dialog, names: set[str], *, returns: bool = False) -> str:
+    def _tools(self, dialog: Dialog, *, returns: bool = False) -> str:
+        """Every tool the dialog offered (an irrelevance verdict needs the ones not called too): the
+        called ones in full, the others by name and description."""
+        called = {call.name for call in dialog.calls()}
         lines = []
         for api in dialog.tools:
-            if api.name in names:
+            if api.name in called:
                 spec = {"name": api.name, "description": api.description, "parameters": api.parameters}
                 if returns and api.returns is not None:
                     spec["returns"] = api.returns
-                lines.append(_cut(orjson.dumps(spec).decode(), 1500))
-        return "\n".join(lines) or "(none called)"
+                lines.append("[called] " + _cut(orjson.dumps(spec).decode(), 1500))
+            else:
+                lines.append(f"- {api.name}: {_cut(api.description, 200)}")
+        return "\n".join(lines) or "(no functions offered)"
 
 
 def render_conversation(dialog: Dialog, max_chars: int = 6000) -> str:
