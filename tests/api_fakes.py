@@ -45,7 +45,14 @@ class SpecWriter:
         self.last: dict | None = None
 
     def __call__(self, request: Request) -> dict:
-        return self.write(request.messages)
+        spec = self.write(request.messages)
+        first = (request.schema or {}).get("properties", {}).get("parameters", {}).get("prefixItems")
+        if first:  # a family (chain) job: its first parameter is pinned by the schema, as decoding would
+            pinned = first[0]["properties"]
+            spec = {**spec, "parameters": [{"name": pinned["name"]["const"], "type": pinned["type"]["const"],
+                                            "description": "Id from the earlier API", "required": True},
+                                           *spec["parameters"]]}
+        return spec
 
     def write(self, messages: list[dict]) -> dict:
         n = next(self.counter)
@@ -65,7 +72,8 @@ class SpecWriter:
                 {"name": "query", "type": "string", "description": f"What to {function} for {word}", "required": True},
                 {"name": f"limit_{n % 7}", "type": "integer", "description": "How many results", "required": False},
             ],
-            "returns": [{"name": "result", "type": "string", "description": f"Outcome of {word}"}],
+            "returns": [{"name": "result", "type": "string", "description": f"Outcome of {word}"},
+                        {"name": f"{function[:20]}_id", "type": "string", "description": "Id of what was made"}],
         }
         params = spec["parameters"]
         if operation in ("add_parameters", "add_functionality"):
