@@ -89,6 +89,7 @@ class ApiSynthesizer:
         self.prompt_hash = prompt_hash()
         self.producers: list[dict[str, Any]] = []  # kept APIs a family (chain) job can extend
         self.extended: Counter = Counter()  # (producer, field) -> chain APIs written for it
+        self.chains = 0  # family jobs started (resumed ones included)
 
     def remember(self, api: dict[str, Any]) -> None:
         """Take in an API kept earlier (resume): it joins the buffer, the duplicate index and the families."""
@@ -96,6 +97,7 @@ class ApiSynthesizer:
         self._keep(api)
         for link in (api.get("meta") or {}).get("links") or []:
             self.extended[(link["from"], link["field"])] += 1
+            self.chains += 1
 
     def _keep(self, api: dict[str, Any]) -> None:
         self.buffer.add(api)
@@ -104,11 +106,13 @@ class ApiSynthesizer:
             self.producers.append(api)
 
     def _chain_job(self, rng: random.Random, index: int) -> tuple[dict[str, Any], str, str] | None:
-        """(producer, field, type) for a family job, or None: every job whose place in the stream
-        falls in the chain share, once some kept API has an identifier to pass on."""
+        """(producer, field, type) for a family job, or None. Family jobs keep up with the chain share
+        of the jobs started so far, from the moment some kept API has an identifier to pass on (the
+        first jobs of a run find none yet, and the next ones catch up)."""
         share = self.config.chain
-        if not self.producers or share <= 0 or int((index + 1) * share) == int(index * share):
+        if not self.producers or share <= 0 or self.chains >= int((index + 1) * share):
             return None
+        self.chains += 1
         options = [(api, f, t) for api in self.producers for f, t in handles(api)]
         fewest = min(self.extended[(api["name"], f)] for api, f, _ in options)
         return rng.choice([o for o in options if self.extended[(o[0]["name"], o[1])] == fewest])
