@@ -72,8 +72,9 @@ class SpecWriter:
                 {"name": "query", "type": "string", "description": f"What to {function} for {word}", "required": True},
                 {"name": f"limit_{n % 7}", "type": "integer", "description": "How many results", "required": False},
             ],
-            "returns": [{"name": "result", "type": "string", "description": f"Outcome of {word}"},
-                        {"name": f"{function[:20]}_id", "type": "string", "description": "Id of what was made"}],
+            "returns": [{"name": "result", "type": "string", "description": f"Outcome of {word}", "required": True},
+                        {"name": f"{function[:20]}_id", "type": "string", "description": "Id of what was made",
+                         "required": True}],
         }
         params = spec["parameters"]
         if operation in ("add_parameters", "add_functionality"):
@@ -91,7 +92,7 @@ class SpecWriter:
                                {"name": "values", "type": "array", "description": "Accepted values",
                                 "items": {"type": "string"}}]}})
         if operation == "update_returns":
-            spec["returns"].append({"name": "items", "type": "array", "description": "Result items",
+            spec["returns"].append({"name": "items", "type": "array", "description": "Result items", "required": False,
                                     "items": {"type": "object", "properties": [
                                         {"name": "item_id", "type": "string", "description": "Item id"}]}})
         if self.invalid_every and n % self.invalid_every == 0:

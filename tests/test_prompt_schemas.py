@@ -94,7 +94,8 @@ def test_a_family_job_pins_a_field_the_example_returns():
     assert f'result field "{field}" as its required input "{field}"' in messages[1]["content"]
     good = {"name": "cancel_thing", "description": "Cancel a thing that was made earlier.",
             "parameters": [{"name": field, "type": kind, "description": "The id", "required": True}],
-            "returns": [{"name": "cancelled", "type": "boolean", "description": "Whether it was cancelled"}]}
+            "returns": [{"name": "cancelled", "type": "boolean", "description": "Whether it was cancelled",
+                         "required": True}]}
     validator = Draft202012Validator(schema)
     assert validator.is_valid(good)
     assert not validator.is_valid({**good, "parameters": [{**good["parameters"][0], "name": "other"}]})

@@ -4,7 +4,15 @@ field a schema allows, must never produce a hollow result — anything hollow wa
 import asyncio
 from collections import Counter
 
+import orjson
+import pytest
 from dialog_apis import nested_library
+
+from toolace.apis.evolve import load_examples, synthesis_messages
+from toolace.apis.links import handles
+from toolace.apis.spec import api_to_spec, chained_spec_schema
+from toolace.dialogs.tool_agent import CallPlan, SimulatedTools
+from toolace.llm.openai_client import OpenAIClient
 
 from toolace.dialogs import gen_dialogs
 from toolace.dialogs.fake_agents import full_responder
@@ -91,3 +99,24 @@ def test_empty_results_are_planned_and_recorded(tmp_path):
     for dialog in dialogs:
         producers = {dep["from_call"] for dep in dialog.meta.get("dependencies", [])}
         assert not producers & set(dialog.meta.get("empty_results", []))
+
+
+@pytest.mark.engine
+async def test_the_engine_fills_structured_results_and_pins_a_family_parameter(engine):
+    """vLLM's grammar backend takes the result schemas (open records, lists of records, empty lists)
+    and a family job's spec schema, and the 135M model's replies follow them."""
+    llm = OpenAIClient(engine.base_url, engine.model, timeout=300)
+    tools = SimulatedTools(llm, temperature=0.0)
+    api, arguments = APIS["search_trains"], {"origin": "8011160", "date": "2026-06-14"}
+    full = await tools.call(api, arguments, history=[], plan=CallPlan())
+    assert hollow(full.content, api.returns) == [] and full.content["origin"] == "8011160"
+    empty = await tools.call(api, arguments, history=[], plan=CallPlan(empty=True))
+    assert empty.content["connections"] == [] and empty.content["operators"] == []
+    producer = next(a for a in load_examples() if handles(a))
+    field, kind = handles(producer)[0]
+    messages = synthesis_messages("- Travel > Flights", "family", orjson.dumps(api_to_spec(producer)).decode(),
+                                  "chain", field)
+    spec = await llm.chat(messages, schema=chained_spec_schema(field, kind), schema_name="api_spec",
+                          temperature=0.0, max_tokens=1600)
+    first = spec.parsed["parameters"][0]
+    assert (first["name"], first["type"], first["required"]) == (field, kind, True)

@@ -51,16 +51,30 @@ def result_fields(api: dict[str, Any]) -> dict[str, Any]:
     return props if isinstance(props, dict) else {}
 
 
+def inputs(api: dict[str, Any]) -> set[str]:
+    """The normalised names of an API's parameters."""
+    props = (api.get("parameters") or {}).get("properties") or {}
+    return {norm(name) for name in props}
+
+
+def found_fields(api: dict[str, Any]) -> dict[str, Any]:
+    """The result fields an API finds or makes: not the ones repeating its own inputs (a trace API
+    that takes ``trace_id`` and echoes it has not *found* a trace id a later call could take)."""
+    own = inputs(api)
+    return {name: schema for name, schema in result_fields(api).items() if norm(name) not in own}
+
+
 def handles(api: dict[str, Any]) -> list[tuple[str, str]]:
-    """(field, type) of the result fields a follow-up API could take: scalar identifiers."""
-    return [(name, kind) for name, schema in result_fields(api).items()
+    """(field, type) of the result fields a follow-up API could take: scalar identifiers it found or made."""
+    return [(name, kind) for name, schema in found_fields(api).items()
             if (kind := scalar_type(schema)) in ("string", "integer") and _HANDLE.search(name.lower())]
 
 
 def find_links(apis: list[dict[str, Any]], per_field: int = 20) -> list[Link]:
     """Every link where a result field and a parameter match by normalised name and compatible type.
 
-    A generic name (``id``, ``status``) links only APIs of the same top-level domain.
+    A generic name (``id``, ``status``) links only APIs of the same top-level domain; a result field
+    that repeats one of the producer's own inputs links nothing (``found_fields``).
     """
     consumers: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
     for i, api in enumerate(apis):
@@ -71,7 +85,7 @@ def find_links(apis: list[dict[str, Any]], per_field: int = 20) -> list[Link]:
     links = []
     for p, api in enumerate(apis):
         domain = api.get("domain") or []
-        for fname, schema in result_fields(api).items():
+        for fname, schema in found_fields(api).items():
             kind, key = scalar_type(schema), norm(fname)
             if not kind or key not in consumers:
                 continue

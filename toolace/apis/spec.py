@@ -76,7 +76,7 @@ def _top(scalar_extra: dict[str, Any], *, required: bool) -> dict[str, Any]:
 
 
 _PARAMETER = _top(_CONSTRAINTS, required=True)
-_RESULT_FIELD = _top({"enum": _CONSTRAINTS["enum"], "format": _CONSTRAINTS["format"]}, required=False)
+_RESULT_FIELD = _top({"enum": _CONSTRAINTS["enum"], "format": _CONSTRAINTS["format"]}, required=True)
 SPEC_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -96,8 +96,8 @@ def chained_spec_schema(parameter: str, type_: str) -> dict[str, Any]:
     The API written under it consumes a result field of an earlier API of its family (search -> id ->
     details / book / cancel), so dependent dialogs have links to follow.
     """
-    first = _variant({"const": type_}, extra={"name": {"const": parameter}, "required": {"const": True}},
-                     need=(), required=True)
+    first = _variant({"const": type_}, extra={**_CONSTRAINTS, "name": {"const": parameter},
+                                              "required": {"const": True}}, need=(), required=True)
     parameters = {"type": "array", "minItems": 1, "maxItems": MAX_PARAMETERS, "prefixItems": [first],
                   "items": _PARAMETER}
     return {**SPEC_SCHEMA, "properties": {**SPEC_SCHEMA["properties"], "parameters": parameters}}
@@ -136,7 +136,8 @@ def _enum(values: list[str], type_: str) -> list[Any]:
 
 def _object_schema(fields: list[dict[str, Any]], where: str, failures: list[Failure], dropped: Counter, *,
                    result: bool) -> dict[str, Any]:
-    """An object schema from a list of fields; a result promises every field (all ``required``)."""
+    """An object schema from a list of fields. A result promises every field unless the field says
+    ``required: false`` (returned only by some calls: details given only when asked for)."""
     properties: dict[str, Any] = {}
     required = []
     for field in fields:
@@ -148,7 +149,7 @@ def _object_schema(fields: list[dict[str, Any]], where: str, failures: list[Fail
                                         path=f"{where}.properties.{name}"))
             continue  # a field repeated word for word is a model stutter, not a second field
         properties[name] = schema
-        if result or field.get("required"):
+        if field.get("required", result):
             required.append(name)
     schema: dict[str, Any] = {"type": "object", "properties": properties}
     if required:
@@ -247,4 +248,4 @@ def api_to_spec(api: dict[str, Any]) -> dict[str, Any]:
     """The spec form of a canonical API (to show it as an example)."""
     return {"name": api["name"], "description": api.get("description", ""),
             "parameters": _spec_fields(api.get("parameters") or {}, True),
-            "returns": _spec_fields(api.get("returns") or {}, False)}
+            "returns": _spec_fields(api.get("returns") or {}, True)}

@@ -24,7 +24,7 @@ from toolace.llm.base import Usage
 PROMPT = "dialog_assistant"
 # Enough for the schema bounds even in digits (one token each for this tokenizer family).
 CALL_MAX_TOKENS = 800
-TEXT_MAX_TOKENS = 600
+TEXT_MAX_TOKENS = 900
 
 
 # What each field of the reply holds, in the words of the prompt's reply shape (``reply_shape``).

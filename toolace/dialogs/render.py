@@ -19,7 +19,7 @@ from toolace.records import Api
 
 DESCRIPTION_CHARS = 160
 PARAM_CHARS = 90
-RESULT_CHARS = 400  # of one tool result inside a transcript
+RESULT_CHARS = 1200  # of one tool result inside a transcript (a summary needs the details)
 TRANSCRIPT_CHARS = 6000  # the oldest lines go first: the engine has a 4096-token context
 
 
@@ -91,8 +91,11 @@ def fields_text(schema: dict[str, Any], indent: str = "") -> str:
     if not props:
         return f"{indent}- ({_type_text(schema)})"
     lines = []
+    required = schema.get("required")
     for name, sub in props.items():
         about = _clip(sub.get("description", ""), PARAM_CHARS) if isinstance(sub, dict) else ""
+        if isinstance(required, list) and name not in required:
+            about = f"optional, only when it applies; {about}" if about else "optional, only when it applies"
         inner = sub.get("items") if isinstance(sub, dict) and sub.get("type") == "array" else sub
         nested = isinstance(inner, dict) and isinstance(inner.get("properties"), dict) and inner["properties"]
         kind = ("list of records" if inner is not sub else "record") if nested else _type_text(sub)

@@ -18,10 +18,13 @@ from toolace.records import Api
 ARG_STRING = 60  # characters of an argument string without its own bound
 RESULT_STRING = 80
 MAX_ITEMS = 3
+RESULT_ITEMS = 8  # one page of a result list (a week of daily figures fits)
 MAX_DEPTH = 4
 OPEN_KEYS = 4  # keys of an object whose fields are not declared (a bounded open shape, never a forced {})
 THOUGHT_SOURCES = ["user", "earlier_result", "default", "inferred"]
-ERROR_CODES = ["INVALID_ARGUMENT", "NOT_FOUND", "RATE_LIMITED", "TIMEOUT", "PERMISSION_DENIED", "UNAVAILABLE"]
+# Errors injected into valid calls (``tool_error_rate``): failures on the service's side or in its data,
+# never INVALID_ARGUMENT, which would blame arguments that are valid.
+ERROR_CODES = ["NOT_FOUND", "RATE_LIMITED", "TIMEOUT", "PERMISSION_DENIED", "UNAVAILABLE"]
 # A result for an API whose definition has no ``returns`` (imported APIs often lack one).
 GENERIC_RETURNS = {"type": "object", "properties": {"result": {"type": "string"}}, "required": ["result"]}
 
@@ -57,7 +60,8 @@ def decodable(schema: Any, *, string_bound: int = ARG_STRING, depth: int = 0, re
     """A bounded copy of ``schema`` that a grammar engine compiles and a weak model cannot run away in.
 
     ``result``: the schema of a simulated tool result, which carries what the API promises at every
-    depth: every documented field is required and a list holds at least one item.
+    depth: the fields its ``required`` lists name (every field when a record has no such list), and
+    at least one item per list.
     """
     if not isinstance(schema, dict):
         return {"type": "string", "maxLength": string_bound}
@@ -90,7 +94,7 @@ def decodable(schema: Any, *, string_bound: int = ARG_STRING, depth: int = 0, re
         low = schema.get("minItems") if isinstance(schema.get("minItems"), int) else 0
         low = max(low, 1) if result else low
         high = schema.get("maxItems") if isinstance(schema.get("maxItems"), int) else MAX_ITEMS
-        out["maxItems"] = max(min(high, MAX_ITEMS), low, 1)
+        out["maxItems"] = max(min(high, RESULT_ITEMS if result else MAX_ITEMS), low, 1)
         if low:
             out["minItems"] = low
         return out
@@ -109,7 +113,7 @@ def _object(schema: dict, string_bound: int, depth: int, result: bool) -> dict[s
         return open_object(string_bound, at_least=1 if result else 0)
     props = {name: decodable(sub, string_bound=string_bound, depth=depth + 1, result=result)
              for name, sub in properties.items()}
-    listed = list(props) if result else schema.get("required") if isinstance(schema.get("required"), list) else []
+    listed = schema.get("required") if isinstance(schema.get("required"), list) else list(props) if result else []
     required = [name for name in listed if name in props]
     return {"type": "object", "properties": props, "required": required, "additionalProperties": False}
 
@@ -178,13 +182,14 @@ def thought_schema(tool_names: list[str], argument_names: list[str]) -> dict[str
         source = {"type": "object", "properties": {"argument": {"enum": sorted(set(argument_names))},
                                                    "source": {"enum": THOUGHT_SOURCES}},
                   "required": ["argument", "source"], "additionalProperties": False}
-        props["sources"] = {"type": "array", "items": source, "maxItems": min(8, len(set(argument_names)))}
+        # One entry per argument of every call of the turn (a parallel turn repeats names).
+        props["sources"] = {"type": "array", "items": source, "maxItems": min(16, len(argument_names))}
         required.append("sources")
     return {"type": "object", "properties": props, "required": required, "additionalProperties": False}
 
 
 def assistant_schema(action: str, calls: list[tuple[Api, dict[str, Any] | None]] | None = None,
-                     message_bound: int = 400) -> dict[str, Any]:
+                     message_bound: int = 700) -> dict[str, Any]:
     """The assistant's whole reply: ``{"thought": ..., "action": {...}}`` for one planned action.
 
     ``call`` carries the calls; ``ask``, ``answer`` and ``summarize`` carry a message.

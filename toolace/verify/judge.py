@@ -44,6 +44,7 @@ CONSISTENCY = SubJudge("inconsistent_reply", "judge_consistency", "inconsistent"
 TOOL_RESPONSE = SubJudge("bad_tool_response", "judge_tool_response", "bad_result")
 REPETITION = SubJudge("repetitive", "judge_repetition", "repetitive")
 SUB_JUDGES = (HALLUCINATION, CONSISTENCY, TOOL_RESPONSE, REPETITION)
+MAX_CHARS = 10000  # of the conversation in a judge prompt (about 2,500 tokens)
 
 MODEL_CHECKS = {
     "hallucinated_value": "an argument value appears neither in the conversation nor in the system prompt",
@@ -72,7 +73,7 @@ class DialogJudge:
     """Runs the sub-judges of a sample; ``concurrency`` bounds the judge calls of all samples."""
 
     def __init__(self, llm: LLMClient, *, concurrency: int, config: RuleConfig | None = None,
-                 max_tokens: int = 160, max_chars: int = 6000):
+                 max_tokens: int = 160, max_chars: int = MAX_CHARS):
         self.llm = llm
         self.semaphore = asyncio.Semaphore(concurrency)
         self.config = config or RuleConfig()
@@ -148,9 +149,16 @@ class DialogJudge:
         return "\n".join(lines) or "(no functions offered)"
 
 
-def render_conversation(dialog: Dialog, max_chars: int = 6000) -> str:
-    """The dialog as compact tagged lines; long texts are cut so a small context still fits."""
-    per_message = max(200, max_chars // max(1, len(dialog.messages)))
+def render_conversation(dialog: Dialog, max_chars: int = MAX_CHARS) -> str:
+    """The dialog as compact tagged lines, whole when it fits in ``max_chars`` (a judge checks claims
+    against the results, so they are not cut needlessly); else each message is cut to its share."""
+    whole = _render(dialog, max_chars)
+    if len(whole) <= max_chars:
+        return whole
+    return _cut(_render(dialog, max(300, max_chars // max(1, len(dialog.messages)))), max_chars)
+
+
+def _render(dialog: Dialog, per_message: int) -> str:
     lines = []
     for message in dialog.messages:
         if isinstance(message, SystemMessage):
@@ -165,7 +173,7 @@ def render_conversation(dialog: Dialog, max_chars: int = 6000) -> str:
                 lines.append(f"[assistant calls] {call.name} {_cut(orjson.dumps(call.arguments).decode(), per_message)}")
         else:
             lines.append(f"[{message.role}] {_cut(message.content, per_message)}")
-    return _cut("\n".join(lines), max_chars)
+    return "\n".join(lines)
 
 
 def _cut(text: str, limit: int) -> str:
