@@ -1,0 +1,199 @@
+"""hf exports rendered by the real chat templates: TRL's shipped ones and Mistral's own generator.
+
+Every kind of dialog (generated, with nasty values and names) and BFCL-style dialogs (dotted names,
+integer enums, parallel calls) go through ``export --format hf --chat-template T``; the result is
+loaded with ``datasets`` and rendered again by a tokenizer's ``apply_chat_template`` with the tools
+decoded from their JSON column, exactly as TRL's SFTTrainer does.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from test_formats_data import make_dialogs, write_dialogs
+from toolace.formats.chat_templates import TemplateAdapter, Variant, check, load_template
+from toolace.formats.export import export_dialogs
+from toolace.formats.turns import RowProblem, turns
+from toolace.records import Dialog
+from toolace.testing import bfcl_like
+
+trl = pytest.importorskip("trl")
+datasets = pytest.importorskip("datasets")
+TRL_TEMPLATES = Path(trl.__file__).parent / "chat_templates"
+# TRL 1.16's templates that render tool calls: Qwen2.5, Qwen3, Qwen3.5, Llama 3.1, DeepSeek-V3, GPT-OSS,
+# Gemma 4, GLM-4 (MoE), Nemotron 3.
+TOOL_TEMPLATES = ["qwen2_5", "qwen3", "qwen3_5_think", "qwen3_6", "llama3_1", "deepseekv3", "gptoss", "gemma4",
+                  "glm4moe", "nemotron_3_nano"]
+MISTRAL_VERSIONS = ["v3", "v7", "v11", "v13"]
+
+
+def _parallel(dialog: Dialog) -> bool:
+    return any(t.kind == "calls" and len(t.calls) > 1 for t in turns(dialog))
+
+
+def _text_beside_calls(dialog: Dialog) -> bool:
+    return any(t.kind == "calls" and t.text for t in turns(dialog))
+
+
+def _enum_with_other_default(dialog: Dialog) -> bool:
+    """GPT-OSS writes ``", // default: " + default`` for an enum parameter: a non-string default raises."""
+    return any("enum" in s and "default" in s and not isinstance(s["default"], str)
+               for api in dialog.tools for s in api.properties.values() if isinstance(s, dict))
+
+
+# What each template cannot express, read off the template itself (and TRL's chat_templates/README.md).
+CANNOT = {"llama3_1": _parallel, "gptoss": lambda d: _parallel(d) or _enum_with_other_default(d),
+          "mistral_v3": _text_beside_calls}
+
+
+@pytest.fixture(scope="module")
+def dialogs() -> list[Dialog]:
+    return make_dialogs(240, seed=21) + bfcl_like.make_dialogs(160, seed=2)
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory, dialogs) -> Path:
+    return write_dialogs(tmp_path_factory.mktemp("templates") / "dialogs.jsonl", dialogs)
+
+
+def mistral_template(tmp_path: Path, version: str) -> Path:
+    """Mistral's official chat template for a tokenizer version, made by Mistral's own library."""
+    generator = pytest.importorskip("mistral_common.integrations.chat_templates.template_generator")
+    from mistral_common.tokens.tokenizers.base import TokenizerVersion
+    text = generator.build_chat_template(generator.TemplateConfig(version=TokenizerVersion(version),
+                                                                  spm=version == "v3"))
+    path = tmp_path / f"mistral_{version}.jinja"
+    path.write_text(text)
+    return path
+
+
+def _tokenizer():
+    """A minimal real tokenizer, to call transformers' ``apply_chat_template`` as a trainer does."""
+    from tokenizers import Tokenizer, models
+    from transformers import PreTrainedTokenizerFast
+    return PreTrainedTokenizerFast(tokenizer_object=Tokenizer(models.WordLevel({"[UNK]": 0}, unk_token="[UNK]")),
+                                   bos_token="<s>", eos_token="</s>", unk_token="[UNK]")
+
+
+def _assert_loaded_rows_render(path: Path, template: Path) -> int:
+    """Load the export with ``datasets``, render every row as SFTTrainer would, assert what must hold."""
+    loaded = datasets.load_dataset("json", data_files=str(path), split="train")
+    tokenizer, text_of = _tokenizer(), template.read_text()
+    for row in loaded:
+        tools = json.loads(row["tools"])  # what SFTTrainer's tokenize_fn does with a string column
+        text = tokenizer.apply_chat_template(row["messages"], tools=tools or None, chat_template=text_of,
+                                             tokenize=False)
+        for message in row["messages"]:
+            assert message["content"] is not None
+            for call in message.get("tool_calls") or []:
+                arguments = call["function"]["arguments"]
+                arguments = json.loads(arguments) if isinstance(arguments, str) else arguments
+                assert call["function"]["name"] in text
+                if arguments:  # never the arguments' JSON as an encoded string
+                    assert json.dumps(json.dumps(arguments, ensure_ascii=False))[1:-1] not in text
+                    assert json.dumps(json.dumps(arguments))[1:-1] not in text
+    return len(loaded)
+
+
+@pytest.mark.parametrize("name", TOOL_TEMPLATES + [f"mistral_{v}" for v in MISTRAL_VERSIONS])
+async def test_every_template_keeps_what_it_can_express_and_renders_it(tmp_path, source, dialogs, name):
+    template = (mistral_template(tmp_path, name.split("_")[1]) if name.startswith("mistral_")
+                else TRL_TEMPLATES / f"{name}.jinja")
+    out = tmp_path / f"{name}.jsonl"
+    stats = await export_dialogs(source, "hf", out, chat_template=template)
+    cannot = CANNOT.get(name, lambda d: False)
+    expressible = [d for d in dialogs if not cannot(d)]
+    assert stats.kept >= 0.95 * len(expressible), (name, dict(stats.reasons))
+    skipped = {json.loads(line)["id"] for line in out.with_name(f"{name}.skipped.jsonl").read_text().splitlines()}
+    assert skipped <= {d.id for d in dialogs if cannot(d)}, (name, dict(stats.reasons))
+    if name in CANNOT:
+        assert skipped, name  # the rows it cannot express are refused, not exported broken
+    assert _assert_loaded_rows_render(out, template) == stats.kept
+
+
+def test_trl_ships_the_templates_named_in_the_issue():
+    for name in TOOL_TEMPLATES:
+        assert (TRL_TEMPLATES / f"{name}.jinja").exists(), name
+
+
+@pytest.mark.parametrize("name, changes", [
+    ("qwen2_5", {}), ("qwen3", {}), ("deepseekv3", {"string_arguments": True}),
+    ("llama3_1", {"json_results": True}), ("gptoss", {"json_results": True})])
+def test_the_variant_each_template_needs(name, changes):
+    assert TemplateAdapter(load_template(TRL_TEMPLATES / f"{name}.jinja")).variant.changes() == changes
+
+
+def test_mistral_gets_nine_character_alphanumeric_ids(tmp_path, dialogs):
+    adapter = TemplateAdapter(load_template(mistral_template(tmp_path, "v3")))
+    assert adapter.variant.nine_char_ids
+    from toolace.formats import hf
+    dialog = next(d for d in dialogs if d.calls() and not _text_beside_calls(d) and d.kind == "dependent")
+    (row,) = hf.export_rows(dialog, None)
+    adapted = adapter.adapt(row, dialog.id)
+    ids = [c["id"] for m in adapted["messages"] for c in m.get("tool_calls", [])]
+    assert ids and all(len(i) == 9 and i.isalnum() for i in ids) and len(set(ids)) == len(ids)
+    assert [m["tool_call_id"] for m in adapted["messages"] if m["role"] == "tool"] == ids[:len(
+        [m for m in adapted["messages"] if m["role"] == "tool"])]
+
+
+def _weather_row(arguments_as_text: bool = False) -> tuple[list[dict], list[dict]]:
+    arguments = {"city": "Paris", "days": 2}
+    messages = [{"role": "user", "content": "Weather in Paris?"},
+                {"role": "assistant", "content": "", "tool_calls": [{"id": "call_0", "type": "function", "function": {
+                    "name": "get_weather", "arguments": json.dumps(arguments) if arguments_as_text else arguments}}]},
+                {"role": "tool", "tool_call_id": "call_0", "name": "get_weather", "content": '{"temp_c": 21}'},
+                {"role": "assistant", "content": "21 °C."}]
+    canonical = _weather_row()[0] if arguments_as_text else messages
+    return messages, canonical
+
+
+def test_the_check_catches_double_encoded_arguments():
+    qwen = load_template(TRL_TEMPLATES / "qwen2_5.jinja")
+    messages, canonical = _weather_row(arguments_as_text=True)  # the openai export, as the issue saw it
+    with pytest.raises(RowProblem) as caught:
+        check(qwen, messages, None, canonical)
+    assert caught.value.reason == "template_double_encodes"
+    check(qwen, *_weather_row()[:1], None)
+
+
+def test_the_check_catches_a_dropped_result_and_a_python_literal(tmp_path):
+    drops = tmp_path / "drops.jinja"
+    drops.write_text("{% for m in messages %}{% if m.role != 'tool' %}{{ m.role }}: {{ m.content }}"
+                     "{% for c in m.tool_calls or [] %}{{ c.function.name }}{{ c.function.arguments | tojson }}"
+                     "{% endfor %}\n{% endif %}{% endfor %}")
+    with pytest.raises(RowProblem) as caught:
+        check(load_template(drops), _weather_row()[0], None)
+    assert caught.value.reason == "template_drops_result"
+    python = tmp_path / "python.jinja"
+    python.write_text("{% for m in messages %}{{ m.role }}: {{ m.content }}"
+                      "{% for c in m.tool_calls or [] %}{{ c.function.name }}{{ c.function.arguments }}{% endfor %}\n"
+                      "{% endfor %}")
+    with pytest.raises(RowProblem) as caught:
+        check(load_template(python), _weather_row()[0], None)
+    assert caught.value.reason == "template_python_repr"
+
+
+async def test_a_template_that_raises_skips_the_row_with_its_reason(tmp_path, source):
+    out = tmp_path / "llama.jsonl"
+    await export_dialogs(source, "hf", out, chat_template=TRL_TEMPLATES / "llama3_1.jinja")
+    reasons = [json.loads(line) for line in (tmp_path / "llama.skipped.jsonl").read_text().splitlines()]
+    assert reasons and {r["reason"] for r in reasons} == {"template_raised"}
+    assert all("only supports single tool-calls" in r["detail"] for r in reasons)
+    stats = json.loads((tmp_path / "llama.stats.json").read_text())
+    assert stats["reasons"]["template_raised"] == len(reasons)
+    assert stats["chat_template"]["variant"] == {"json_results": True}
+
+
+def test_a_model_folder_or_tokenizer_config_is_a_template(tmp_path):
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps({
+        "chat_template": (TRL_TEMPLATES / "qwen2_5.jinja").read_text(), "eos_token": {"content": "<|im_end|>"}}))
+    template = load_template(tmp_path)
+    assert template.tokens["eos_token"] == "<|im_end|>" and "<tool_call>" in template.text
+
+
+def test_variant_changes_nothing_by_default():
+    messages, _ = _weather_row()
+    assert Variant().apply(messages) == messages
