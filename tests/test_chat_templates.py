@@ -159,20 +159,23 @@ def test_the_check_catches_double_encoded_arguments():
     check(qwen, *_weather_row()[:1], None)
 
 
+def _loop_template(tmp_path: Path, tool_turns: bool, arguments: str) -> Path:
+    """A small template: every message (tool results only if ``tool_turns``), calls as ``name`` + ``arguments``."""
+    path = tmp_path / f"t{tool_turns}{len(arguments)}.jinja"
+    skip = "" if tool_turns else "{% if m.role != 'tool' %}"
+    path.write_text("{% for m in messages %}" + skip + "{{ m.role }}: {{ m.content }}"
+                    "{% for c in m.tool_calls or [] %}{{ c.function.name }}" + arguments + "{% endfor %}\n"
+                    + ("" if tool_turns else "{% endif %}") + "{% endfor %}")
+    return path
+
+
 def test_the_check_catches_a_dropped_result_and_a_python_literal(tmp_path):
-    drops = tmp_path / "drops.jinja"
-    drops.write_text("{% for m in messages %}{% if m.role != 'tool' %}{{ m.role }}: {{ m.content }}"
-                     "{% for c in m.tool_calls or [] %}{{ c.function.name }}{{ c.function.arguments | tojson }}"
-                     "{% endfor %}\n{% endif %}{% endfor %}")
     with pytest.raises(RowProblem) as caught:
-        check(load_template(drops), _weather_row()[0], None)
+        check(load_template(_loop_template(tmp_path, False, "{{ c.function.arguments | tojson }}")),
+              _weather_row()[0], None)
     assert caught.value.reason == "template_drops_result"
-    python = tmp_path / "python.jinja"
-    python.write_text("{% for m in messages %}{{ m.role }}: {{ m.content }}"
-                      "{% for c in m.tool_calls or [] %}{{ c.function.name }}{{ c.function.arguments }}{% endfor %}\n"
-                      "{% endfor %}")
     with pytest.raises(RowProblem) as caught:
-        check(load_template(python), _weather_row()[0], None)
+        check(load_template(_loop_template(tmp_path, True, "{{ c.function.arguments }}")), _weather_row()[0], None)
     assert caught.value.reason == "template_python_repr"
 
 
