@@ -15,7 +15,7 @@ COUNT    ?= 24
 WORKERS  ?= 16
 BASE_URL ?=
 TREE     ?= api_trees/seed.json
-FORMATS  ?= toolace openai sharegpt hermes xlam granite
+FORMATS  ?= $(shell $(PY) -c 'from toolace.formats import EXPORT_FORMATS; print(*EXPORT_FORMATS)')
 TOOLACE  := $(VENV)/bin/toolace
 ENGINE   := $(if $(BASE_URL),--base-url $(BASE_URL),)
 
