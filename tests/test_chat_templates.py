@@ -16,37 +16,17 @@ import pytest
 from test_formats_data import make_dialogs, write_dialogs
 from toolace.formats.chat_templates import TemplateAdapter, Variant, check, load_template
 from toolace.formats.export import export_dialogs
-from toolace.formats.turns import RowProblem, turns
+from toolace.formats.turns import RowProblem
 from toolace.records import Dialog
 from toolace.testing import bfcl_like
 
 trl = pytest.importorskip("trl")
 datasets = pytest.importorskip("datasets")
-TRL_TEMPLATES = Path(trl.__file__).parent / "chat_templates"
-# TRL 1.16's templates that render tool calls: Qwen2.5, Qwen3, Qwen3.5, Llama 3.1, DeepSeek-V3, GPT-OSS,
-# Gemma 4, GLM-4 (MoE), Nemotron 3.
-TOOL_TEMPLATES = ["qwen2_5", "qwen3", "qwen3_5_think", "qwen3_6", "llama3_1", "deepseekv3", "gptoss", "gemma4",
-                  "glm4moe", "nemotron_3_nano"]
-MISTRAL_VERSIONS = ["v3", "v7", "v11", "v13"]
+from toolace.testing.consumers import (  # noqa: E402  (needs the test extra)
+    CANNOT, MISTRAL_VERSIONS, TRL_TOOL_TEMPLATES, render_loaded, template_file, text_beside_calls, trl_template,
+)
 
-
-def _parallel(dialog: Dialog) -> bool:
-    return any(t.kind == "calls" and len(t.calls) > 1 for t in turns(dialog))
-
-
-def _text_beside_calls(dialog: Dialog) -> bool:
-    return any(t.kind == "calls" and t.text for t in turns(dialog))
-
-
-def _enum_with_other_default(dialog: Dialog) -> bool:
-    """GPT-OSS writes ``", // default: " + default`` for an enum parameter: a non-string default raises."""
-    return any("enum" in s and "default" in s and not isinstance(s["default"], str)
-               for api in dialog.tools for s in api.properties.values() if isinstance(s, dict))
-
-
-# What each template cannot express, read off the template itself (and TRL's chat_templates/README.md).
-CANNOT = {"llama3_1": _parallel, "gptoss": lambda d: _parallel(d) or _enum_with_other_default(d),
-          "mistral_v3": _text_beside_calls}
+TOOL_TEMPLATES = TRL_TOOL_TEMPLATES
 
 
 @pytest.fixture(scope="module")
@@ -60,48 +40,13 @@ def source(tmp_path_factory, dialogs) -> Path:
 
 
 def mistral_template(tmp_path: Path, version: str) -> Path:
-    """Mistral's official chat template for a tokenizer version, made by Mistral's own library."""
-    generator = pytest.importorskip("mistral_common.integrations.chat_templates.template_generator")
-    from mistral_common.tokens.tokenizers.base import TokenizerVersion
-    text = generator.build_chat_template(generator.TemplateConfig(version=TokenizerVersion(version),
-                                                                  spm=version == "v3"))
-    path = tmp_path / f"mistral_{version}.jinja"
-    path.write_text(text)
-    return path
-
-
-def _tokenizer():
-    """A minimal real tokenizer, to call transformers' ``apply_chat_template`` as a trainer does."""
-    from tokenizers import Tokenizer, models
-    from transformers import PreTrainedTokenizerFast
-    return PreTrainedTokenizerFast(tokenizer_object=Tokenizer(models.WordLevel({"[UNK]": 0}, unk_token="[UNK]")),
-                                   bos_token="<s>", eos_token="</s>", unk_token="[UNK]")
-
-
-def _assert_loaded_rows_render(path: Path, template: Path) -> int:
-    """Load the export with ``datasets``, render every row as SFTTrainer would, assert what must hold."""
-    loaded = datasets.load_dataset("json", data_files=str(path), split="train")
-    tokenizer, text_of = _tokenizer(), template.read_text()
-    for row in loaded:
-        tools = json.loads(row["tools"])  # what SFTTrainer's tokenize_fn does with a string column
-        text = tokenizer.apply_chat_template(row["messages"], tools=tools or None, chat_template=text_of,
-                                             tokenize=False)
-        for message in row["messages"]:
-            assert message["content"] is not None
-            for call in message.get("tool_calls") or []:
-                arguments = call["function"]["arguments"]
-                arguments = json.loads(arguments) if isinstance(arguments, str) else arguments
-                assert call["function"]["name"] in text
-                if arguments:  # never the arguments' JSON as an encoded string
-                    assert json.dumps(json.dumps(arguments, ensure_ascii=False))[1:-1] not in text
-                    assert json.dumps(json.dumps(arguments))[1:-1] not in text
-    return len(loaded)
+    pytest.importorskip("mistral_common")
+    return template_file(f"mistral_{version}", tmp_path)
 
 
 @pytest.mark.parametrize("name", TOOL_TEMPLATES + [f"mistral_{v}" for v in MISTRAL_VERSIONS])
 async def test_every_template_keeps_what_it_can_express_and_renders_it(tmp_path, source, dialogs, name):
-    template = (mistral_template(tmp_path, name.split("_")[1]) if name.startswith("mistral_")
-                else TRL_TEMPLATES / f"{name}.jinja")
+    template = template_file(name, tmp_path)
     out = tmp_path / f"{name}.jsonl"
     stats = await export_dialogs(source, "hf", out, chat_template=template)
     cannot = CANNOT.get(name, lambda d: False)
@@ -111,26 +56,28 @@ async def test_every_template_keeps_what_it_can_express_and_renders_it(tmp_path,
     assert skipped <= {d.id for d in dialogs if cannot(d)}, (name, dict(stats.reasons))
     if name in CANNOT:
         assert skipped, name  # the rows it cannot express are refused, not exported broken
-    assert _assert_loaded_rows_render(out, template) == stats.kept
+    rendered = render_loaded(out, template)  # loaded by datasets, rendered as SFTTrainer does
+    assert rendered.rows == stats.kept and not rendered.errors and not rendered.double_encoded
+    assert rendered.null_content == 0
 
 
 def test_trl_ships_the_templates_named_in_the_issue():
     for name in TOOL_TEMPLATES:
-        assert (TRL_TEMPLATES / f"{name}.jinja").exists(), name
+        assert trl_template(name).exists(), name
 
 
 @pytest.mark.parametrize("name, changes", [
     ("qwen2_5", {}), ("qwen3", {}), ("deepseekv3", {"string_arguments": True}),
     ("llama3_1", {"json_results": True}), ("gptoss", {"json_results": True})])
 def test_the_variant_each_template_needs(name, changes):
-    assert TemplateAdapter(load_template(TRL_TEMPLATES / f"{name}.jinja")).variant.changes() == changes
+    assert TemplateAdapter(load_template(trl_template(name))).variant.changes() == changes
 
 
 def test_mistral_gets_nine_character_alphanumeric_ids(tmp_path, dialogs):
     adapter = TemplateAdapter(load_template(mistral_template(tmp_path, "v3")))
     assert adapter.variant.nine_char_ids
     from toolace.formats import hf
-    dialog = next(d for d in dialogs if d.calls() and not _text_beside_calls(d) and d.kind == "dependent")
+    dialog = next(d for d in dialogs if d.calls() and not text_beside_calls(d) and d.kind == "dependent")
     (row,) = hf.export_rows(dialog, None)
     adapted = adapter.adapt(row, dialog.id)
     ids = [c["id"] for m in adapted["messages"] for c in m.get("tool_calls", [])]
@@ -151,7 +98,7 @@ def _weather_row(arguments_as_text: bool = False) -> tuple[list[dict], list[dict
 
 
 def test_the_check_catches_double_encoded_arguments():
-    qwen = load_template(TRL_TEMPLATES / "qwen2_5.jinja")
+    qwen = load_template(trl_template("qwen2_5"))
     messages, canonical = _weather_row(arguments_as_text=True)  # the openai export, as the issue saw it
     with pytest.raises(RowProblem) as caught:
         check(qwen, messages, None, canonical)
@@ -181,7 +128,7 @@ def test_the_check_catches_a_dropped_result_and_a_python_literal(tmp_path):
 
 async def test_a_template_that_raises_skips_the_row_with_its_reason(tmp_path, source):
     out = tmp_path / "llama.jsonl"
-    await export_dialogs(source, "hf", out, chat_template=TRL_TEMPLATES / "llama3_1.jinja")
+    await export_dialogs(source, "hf", out, chat_template=trl_template("llama3_1"))
     reasons = [json.loads(line) for line in (tmp_path / "llama.skipped.jsonl").read_text().splitlines()]
     assert reasons and {r["reason"] for r in reasons} == {"template_raised"}
     assert all("only supports single tool-calls" in r["detail"] for r in reasons)
@@ -192,7 +139,7 @@ async def test_a_template_that_raises_skips_the_row_with_its_reason(tmp_path, so
 
 def test_a_model_folder_or_tokenizer_config_is_a_template(tmp_path):
     (tmp_path / "tokenizer_config.json").write_text(json.dumps({
-        "chat_template": (TRL_TEMPLATES / "qwen2_5.jinja").read_text(), "eos_token": {"content": "<|im_end|>"}}))
+        "chat_template": (trl_template("qwen2_5")).read_text(), "eos_token": {"content": "<|im_end|>"}}))
     template = load_template(tmp_path)
     assert template.tokens["eos_token"] == "<|im_end|>" and "<tool_call>" in template.text
 
@@ -200,3 +147,14 @@ def test_a_model_folder_or_tokenizer_config_is_a_template(tmp_path):
 def test_variant_changes_nothing_by_default():
     messages, _ = _weather_row()
     assert Variant().apply(messages) == messages
+
+
+def test_two_same_calls_in_one_turn_must_both_show():
+    messages, _ = _weather_row()
+    messages[1]["tool_calls"].append({**messages[1]["tool_calls"][0], "id": "call_1"})
+    messages.insert(3, {**messages[2], "tool_call_id": "call_1"})
+    gptoss = TemplateAdapter(load_template(trl_template("gptoss")))
+    with pytest.raises(RowProblem) as caught:  # GPT-OSS writes only the first call of a turn
+        gptoss.adapt({"messages": messages, "tools": "[]"}, "x")
+    assert caught.value.reason == "template_drops_call" and "2 calls to get_weather" in caught.value.detail
+    TemplateAdapter(load_template(trl_template("qwen2_5"))).adapt({"messages": messages, "tools": "[]"}, "x")

@@ -24,6 +24,7 @@ import hashlib
 import itertools
 import json
 import os
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -220,6 +221,12 @@ def check(template: Template, messages: list[dict], tools: list[dict] | None,
         else:
             problem = next((p for call in message["tool_calls"] if (p := _call_problem(
                 segment, call["function"]["name"], call["function"]["arguments"]))), None)
+            names = Counter(call["function"]["name"] for call in message["tool_calls"])
+            # Each call shows its name: a template writing only the first of two same-name calls drops one.
+            short = next((n for n, count in names.items() if segment.count(n) < count), None)
+            if problem is None and short is not None:
+                problem = RowProblem("template_drops_call", f"{names[short]} calls to {short} in one turn, "
+                                                            f"fewer in the rendered text")
         if problem is not None:
             raise problem
     return full
