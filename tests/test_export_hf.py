@@ -212,3 +212,18 @@ def test_each_format_is_registered_once_with_its_name_rule():
     assert FORMATS["toolace"].names is CALL_SYNTAX_NAMES and FORMATS["hf"].importer is None
     from toolace.config import ExportConfig
     assert ExportConfig().formats == list(FORMATS)
+
+
+async def test_reasoning_follows_augmentation(tmp_path):
+    dialogs = [with_thoughts(d) for d in make_dialogs(60, seed=8) if d.kind in ("single", "parallel", "dependent")]
+    source = write_dialogs(tmp_path / "d.jsonl", dialogs)
+    stats = await export_dialogs(source, "hf", tmp_path / "m.jsonl", reasoning=True, mask=1.0, irrelevance=0.5, seed=2)
+    assert stats.counters["augmented: irrelevance"] and stats.counters["augmented: mask"] == len(dialogs)
+    by_id = {d.id: d for d in dialogs}
+    for row in _rows(tmp_path / "m.jsonl"):
+        originals = {a.name for a in by_id[row["meta"]["id"]].tools}
+        for message in row["messages"]:
+            reasoning = message.get("reasoning_content", "")
+            assert not any(name in reasoning for name in originals)  # masked names only
+            if row["meta"]["kind"] == "irrelevance" and message["role"] == "assistant":
+                assert "Tools:" not in reasoning  # the thought behind the removed call is gone
