@@ -25,7 +25,7 @@ import itertools
 import json
 import os
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -311,8 +311,9 @@ class TemplateAdapter:
         self.reasoning_rendered: bool | None = None
         plain = [{k: v for k, v in m.items() if k != "reasoning_content"} for m in PROBE]
         self.results_as_strings = False
-        candidates = sorted((Variant(*flags) for flags in itertools.product((False, True), repeat=3)),
-                            key=lambda v: len(v.changes()))
+        candidates = sorted((Variant(nine_char_ids=a, string_arguments=b, json_results=c)
+                             for a, b, c in itertools.product((False, True), repeat=3)),
+                            key=lambda v: len(v.changes()))  # fewest changes first
         errors = []
         # A JSON result written as a string literal is accepted only when no variant avoids it.
         for as_strings, candidate in itertools.product((False, True), candidates):
@@ -330,8 +331,7 @@ class TemplateAdapter:
 
     def _choose_reasoning_field(self) -> None:
         for field in REASONING_FIELDS:
-            variant = Variant(self.variant.nine_char_ids, self.variant.string_arguments, self.variant.json_results,
-                              field)
+            variant = replace(self.variant, reasoning_field=field)
             try:
                 text = render(self.template, variant.apply(PROBE, "probe"), PROBE_TOOLS)
             except Exception:
