@@ -72,15 +72,24 @@ class VerifyConfig(Section):
     exec_tools: str = ""
 
 
-ALL_FORMATS = ["toolace", "openai", "sharegpt", "hermes", "xlam", "granite"]
-
-
 class ExportConfig(Section):
-    formats: list[Literal["toolace", "openai", "sharegpt", "hermes", "xlam", "granite"]] = Field(
-        default_factory=lambda: list(ALL_FORMATS))
+    formats: list[str] = Field(default_factory=lambda: list(_export_formats()))
     parquet: bool = False
     mask_functions: float = Field(0.0, ge=0, le=1)
     irrelevance: float = Field(0.0, ge=0, le=1)
+
+    @field_validator("formats")
+    @classmethod
+    def _known_formats(cls, formats: list[str]) -> list[str]:
+        unknown = [f for f in formats if f not in _export_formats()]
+        if unknown:
+            raise ValueError(f"unknown format {unknown[0]!r}; choose from {', '.join(_export_formats())}")
+        return formats
+
+
+def _export_formats() -> tuple[str, ...]:
+    from toolace.formats import EXPORT_FORMATS  # the one registry of formats
+    return EXPORT_FORMATS
 
 
 class ReportConfig(Section):

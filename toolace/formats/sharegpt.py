@@ -4,7 +4,9 @@ LLaMA-Factory reads ``human``/``observation`` turns at even positions and ``gpt`
 turns at odd ones, and drops a row that breaks this; so a dialog whose roles cannot alternate is
 skipped with a reason rather than written broken. A ``function_call`` value is one JSON object
 ``{"name", "arguments"}``, or a JSON list of them for parallel calls; the matching ``observation``
-then holds a JSON list of the results in call order. ``dataset_info.json`` maps the columns.
+then holds the results in call order joined as LLaMA-Factory's own converter joins OpenAI-style
+tool messages (``RESULTS_SEPARATOR``), so that Qwen-style templates render one ``<tool_response>``
+per result. ``dataset_info.json`` maps the columns.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from toolace.records import Dialog
 
 NAME = "sharegpt"
 _EVEN, _ODD = ("human", "observation"), ("gpt", "function_call")
+# LLaMA-Factory's OpenAIDatasetConverter (0.9.5) joins consecutive tool messages with this text.
+RESULTS_SEPARATOR = "\n</tool_response>\n<tool_response>\n"
 
 
 def dataset_info_entry(file_name: str) -> dict[str, Any]:
@@ -60,8 +64,7 @@ def export_rows(dialog: Dialog, notes: Counter) -> list[dict[str, Any]]:
             calls = [call_dict(c) for c in turn.calls]
             conversations.append({"from": "function_call", "value": dumps(calls[0] if len(calls) == 1 else calls)})
         else:
-            contents = [r.content for r in turn.results]
-            value = encode_content(contents[0]) if len(contents) == 1 else dumps(contents)
+            value = RESULTS_SEPARATOR.join(encode_content(r.content) for r in turn.results)
             conversations.append({"from": "observation", "value": value})
     while conversations and conversations[-1]["from"] in _EVEN:
         notes[f"trailing_{conversations[-1]['from']}_turn_dropped"] += 1
@@ -101,11 +104,7 @@ def import_row(row: Any, where: str) -> Dialog:
             builder.calls(calls)
             open_calls = len(calls)
         elif role == "observation":
-            results = decode_content(value) if open_calls == 1 else _json(value, index)
-            if open_calls > 1 and not (isinstance(results, list) and len(results) == open_calls):
-                raise RowProblem("bad_observation", f"conversations[{index}]: {open_calls} parallel calls need "
-                                                    f"a JSON list of {open_calls} results")
-            for result in (results if open_calls > 1 else [results]):
+            for result in _results(value, open_calls, index):
                 builder.result(result)
             open_calls = 0
         elif role == "system":
@@ -113,6 +112,20 @@ def import_row(row: Any, where: str) -> Dialog:
         else:
             raise RowProblem("unknown_role", f"conversations[{index}]: role {role!r}")
     return builder.build_from(row, NAME, tools)
+
+
+def _results(value: Any, calls: int, index: int) -> list[Any]:
+    """The results of ``calls`` parallel calls: LLaMA-Factory's joined text, or a JSON list of them."""
+    if calls <= 1:
+        return [decode_content(value)]
+    parts = value.split(RESULTS_SEPARATOR) if isinstance(value, str) else []
+    if len(parts) == calls:
+        return [decode_content(part) for part in parts]
+    results = _json(value, index)
+    if not (isinstance(results, list) and len(results) == calls):
+        raise RowProblem("bad_observation", f"conversations[{index}]: {calls} parallel calls need {calls} results, "
+                                            f"joined by {RESULTS_SEPARATOR!r} or as a JSON list")
+    return results
 
 
 def _json(value: Any, index: int) -> Any:
