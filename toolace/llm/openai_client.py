@@ -90,6 +90,7 @@ class _Endpoint:
     def __init__(self, base_url: str, api_key: str, timeout: float, max_in_flight: int | None):
         self.base_url = base_url
         # Requests past the cap wait here, where no timeout runs, instead of slowing every request on the engine.
+        self.max_in_flight = max_in_flight
         self.slots = asyncio.Semaphore(max_in_flight) if max_in_flight else contextlib.nullcontext()
         # openai's default pool (1,000 connections, 100 kept alive) would cap a GPU run at 1,000 requests in
         # flight and reconnect beyond 100; the runner's --workers already bounds the requests in flight.

@@ -83,7 +83,7 @@ class FakeOpenAIServer:
     """``with FakeOpenAIServer() as server: server.base_url ...``; script with ``server.enqueue``."""
 
     def __init__(self, responder: Callable[[dict], Action] | None = None, model: str = "fake-model",
-                 api_key: str | None = None):
+                 api_key: str | None = None, port: int = 0):
         self.model = model
         self.api_key = api_key
         self.headers: list[dict[str, str]] = []  # of every request but /health, names in lower case
@@ -164,7 +164,7 @@ class FakeOpenAIServer:
             def handle_error(self, request, client_address):  # a client killed mid-reply is expected here
                 pass
 
-        self._httpd = Server(("127.0.0.1", 0), Handler)
+        self._httpd = Server(("127.0.0.1", port), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
