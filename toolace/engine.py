@@ -99,7 +99,7 @@ class EngineSpec:
 
     def describe(self) -> str:
         dtype = self.resolved_dtype() or "dtype auto"
-        why = " (from the CPU's flags)" if self.dtype == "auto" and self.device == "cpu" else ""
+        why = " from the CPU's flags" if self.dtype == "auto" and self.device == "cpu" else ""
         return f"{self.device}, {dtype}{why}"
 
     def command(self, port: int) -> list[str]:
