@@ -28,6 +28,7 @@ RESERVED_BODY_FIELDS = {
 }
 # The slowest CPU measured (2-core AVX2, bf16 emulated) gave ~50 tok/s over 32 requests, ~1.5 tok/s each: a
 # 1,200-token API spec takes ~770 s there. Beyond 32 in flight a 2-core engine gains no tok/s, only latency.
+StructuredMode = Literal["json_schema", "json_object", "prompt"]
 EMBEDDED_CPU_TIMEOUT = 900.0
 EMBEDDED_CPU_IN_FLIGHT = 32
 REMOTE_TIMEOUT = 300.0
@@ -54,7 +55,7 @@ class EngineConfig(Section):
     max_in_flight: int | None = Field(None, ge=1, description="Requests in flight per endpoint; more wait in "
                                       f"toolace, off the timeout's clock (default {EMBEDDED_CPU_IN_FLIGHT} on the "
                                       "embedded CPU engine, else no limit).")
-    structured: Literal["json_schema", "json_object", "prompt"] = Field(
+    structured: StructuredMode = Field(
         "json_schema", description="How structured replies are asked for: json_schema (constrained decoding); "
         "json_object or prompt: the schema in the prompt, checked by toolace, re-asked on failure.")
     extra_body: dict[str, Any] = Field(default_factory=dict, description="JSON object merged into every "

@@ -14,7 +14,7 @@ import contextlib
 import copy
 import json
 import os
-from typing import Any
+from typing import Any, get_args
 
 import openai
 try:  # openai's HTTP transport: httpx2 since openai 3, httpx before
@@ -23,12 +23,13 @@ except ImportError:  # pragma: no cover - older openai
     import httpx as openai_http
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
+from toolace.config import REMOTE_TIMEOUT, StructuredMode
 from toolace.errors import AuthError, EngineError, RequestRefused
 from toolace.llm.base import account, BaseLLM, Completion, Messages, Usage
 
 KEY_VARIABLES = ("TOOLACE_API_KEY", "OPENAI_API_KEY")  # in this order; openai's own convention last
 NO_KEY = "EMPTY"  # what a server without keys (vLLM without --api-key) is sent
-STRUCTURED_MODES = ("json_schema", "json_object", "prompt")
+STRUCTURED_MODES: tuple[str, ...] = get_args(StructuredMode)
 SCHEMA_PROMPT = "Reply with only one JSON object, and no other text, that matches this JSON Schema:"
 
 # Failures worth another try: the engine may be busy, restarting or briefly unreachable.
@@ -116,7 +117,7 @@ class OpenAIClient(BaseLLM):
         model: str,
         *,
         api_key: str | None = None,
-        timeout: float = 300.0,
+        timeout: float = REMOTE_TIMEOUT,
         max_in_flight: int | None = None,
         structured: str = "json_schema",
         transport_attempts: int = 4,
