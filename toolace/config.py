@@ -6,11 +6,12 @@ resolved configuration (file + overrides) is saved in the run directory as ``con
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from toolace.apis.synth import DEFAULT_CHAIN_SHARE
 from toolace.dialogs.plan import DEFAULT_TURNS, parse_turns
@@ -21,11 +22,85 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# Request fields toolace sets per request, or that would break reading the reply: --extra-body may not set them.
+RESERVED_BODY_FIELDS = {
+    "model": "use --model", "messages": "toolace writes the prompts", "stream": "toolace reads whole replies",
+    "n": "toolace asks for one choice", "response_format": "use --structured",
+    "temperature": "toolace sets it per step", "max_tokens": "toolace sets it per step", "seed": "toolace sets it",
+}
+# The slowest CPU measured (2-core AVX2, bf16 emulated) gave ~50 tok/s over 32 requests, ~1.5 tok/s each: a
+# 1,200-token API spec takes ~770 s there. Beyond 32 in flight a 2-core engine gains no tok/s, only latency.
+StructuredMode = Literal["json_schema", "json_object", "prompt"]
+EMBEDDED_CPU_TIMEOUT = 900.0
+EMBEDDED_CPU_IN_FLIGHT = 32
+REMOTE_TIMEOUT = 300.0
+
+
 class EngineConfig(Section):
-    base_url: str = ""  # empty: start the embedded engine; several endpoints comma-separated
-    model: str = ""  # served model name (remote) or model to serve (embedded); empty = bundled
-    device: Literal["cpu", "gpu"] = "cpu"
-    timeout: float = Field(300.0, gt=0)
+    """The engine and how requests reach it: one definition for the run config, the CLI and the library.
+
+    Each field's description is its CLI option's help (``toolace.cli_app.engine_options``).
+    """
+
+    base_url: str = Field("", description="OpenAI-compatible endpoint(s), comma-separated; "
+                          "none = start the embedded engine.")
+    model: str = Field("", description="Model name on the endpoint (or model to serve); none = bundled SmolLM2-135M.")
+    # Never saved (exclude) nor shown (SecretStr); None = TOOLACE_API_KEY, else OPENAI_API_KEY, read by the client.
+    api_key: SecretStr | None = Field(None, exclude=True, description="API key of the endpoint "
+                                      "(default: TOOLACE_API_KEY, else OPENAI_API_KEY); never saved.")
+    device: Literal["cpu", "gpu"] = Field("cpu", description="Device of the embedded engine.")
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = Field(
+        "auto", description="Weights dtype of the embedded engine; auto: bfloat16 where the CPU has bf16 "
+        "instructions (avx512_bf16, amx_bf16), else float32; on a GPU vLLM's choice.")
+    timeout: float | None = Field(None, gt=0, description=f"Seconds before one request is abandoned (default "
+                                  f"{REMOTE_TIMEOUT:.0f}; {EMBEDDED_CPU_TIMEOUT:.0f} on the embedded CPU engine).")
+    max_in_flight: int | None = Field(None, ge=1, description="Requests in flight per endpoint; more wait in "
+                                      f"toolace, off the timeout's clock (default {EMBEDDED_CPU_IN_FLIGHT} on the "
+                                      "embedded CPU engine, else no limit).")
+    structured: StructuredMode = Field(
+        "json_schema", description="How structured replies are asked for: json_schema (constrained decoding); "
+        "json_object or prompt: the schema in the prompt, checked by toolace, re-asked on failure.")
+    extra_body: dict[str, Any] = Field(default_factory=dict, description="JSON object merged into every "
+                                       """request, e.g. '{"chat_template_kwargs": {"enable_thinking": false}}'.""")
+
+    @field_validator("extra_body", mode="before")
+    @classmethod
+    def _extra_body(cls, value: Any) -> Any:
+        if isinstance(value, str):  # from the CLI or a --set override
+            try:
+                value = json.loads(value or "{}")
+            except ValueError as e:
+                raise ValueError(f"not valid JSON ({e})") from None
+            if not isinstance(value, dict):
+                raise ValueError("must be a JSON object")
+        if isinstance(value, dict):
+            for key in value:
+                if key in RESERVED_BODY_FIELDS:
+                    raise ValueError(f"{key!r} cannot be set here: {RESERVED_BODY_FIELDS[key]}")
+        return value
+
+    def resolved_timeout(self, embedded_cpu: bool) -> float:
+        return self.timeout or (EMBEDDED_CPU_TIMEOUT if embedded_cpu else REMOTE_TIMEOUT)
+
+    def resolved_in_flight(self, embedded_cpu: bool) -> int | None:
+        return self.max_in_flight or (EMBEDDED_CPU_IN_FLIGHT if embedded_cpu else None)
+
+    def key(self) -> str | None:
+        return self.api_key.get_secret_value() if self.api_key else None
+
+
+def engine_from_options(given: dict[str, Any], base: EngineConfig | None = None) -> EngineConfig:
+    """An ``EngineConfig`` from CLI option values (None = not given) over ``base``; errors name the option."""
+    given = {k: v for k, v in given.items() if v is not None}
+    data = {**(base.model_dump() if base else {}), **({"api_key": base.api_key} if base and base.api_key else {}),
+            **given}
+    try:
+        config = EngineConfig.model_validate(data)
+    except ValidationError as e:
+        first = e.errors()[0]
+        flag = "--" + str(first["loc"][0]).replace("_", "-")
+        raise InputError(f"{flag}: {first['msg'].removeprefix('Value error, ')}") from None
+    return config
 
 
 class TreeConfig(Section):
@@ -149,6 +224,9 @@ def load_config(path: str | Path | None, overrides: list[str] = ()) -> RunConfig
             if not isinstance(node, dict):
                 raise InputError(f"--set {text}: {key} is not a section")
         node[keys[-1]] = value
+    if isinstance(data.get("engine"), dict) and "api_key" in data["engine"]:
+        raise InputError(f"{source}: engine.api_key: keys stay out of run configs (they are shared and saved); "
+                         "use --api-key or TOOLACE_API_KEY")
     try:
         return RunConfig.model_validate(data)
     except ValidationError as e:

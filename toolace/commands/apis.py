@@ -15,7 +15,8 @@ from toolace.apis.evolve import MUTATIONS
 from toolace.apis.stats import extra_rows, library_stats, stats_table
 from toolace.apis.synth import (DEFAULT_CHAIN_SHARE, DEFAULT_LEVELS, DEFAULT_MUTATIONS, SynthConfig, parse_proportions,
                                 synth_apis)
-from toolace.cli_app import BaseUrl, Model, Timeout, app, console, llm_session
+from toolace.cli_app import app, console, engine_options, llm_session
+from toolace.config import EngineConfig
 from toolace.errors import InputError
 from toolace.runner import parse_shard, summary_table
 from toolace.tree import load_tree
@@ -25,6 +26,7 @@ _MUTATIONS_HELP = ",".join(f"{k}={v:.2f}" for k, v in DEFAULT_MUTATIONS.items())
 
 
 @app.command("synth-apis")
+@engine_options()
 def synth_apis_command(
     tree: Annotated[Path, typer.Option("--tree", help="Domain tree file (toolace-tree JSON).")],
     out: Annotated[Path, typer.Option("--out", help="API library to write (JSONL, appended; resumable).")],
@@ -45,9 +47,7 @@ def synth_apis_command(
     = DEFAULT_NAME_PATTERN,
     temperature: Annotated[float, typer.Option("--temperature", min=0.0, max=2.0)] = 0.8,
     shard: Annotated[Optional[str], typer.Option("--shard", help="I/N: this machine's share of the jobs.")] = None,
-    base_url: BaseUrl = None,
-    model: Model = None,
-    timeout: Timeout = 300.0,
+    *, engine: EngineConfig,  # the engine options, from @engine_options
 ) -> None:
     """Synthesise a valid, de-duplicated API library from a domain tree (adaptation + evolution)."""
     import re
@@ -62,7 +62,7 @@ def synth_apis_command(
                          temperature=temperature, chain=chain)
     graph = load_tree(tree)  # bad input fails before an engine is started
     shard_spec = parse_shard(shard)
-    with llm_session(base_url, model, timeout) as llm:
+    with llm_session(engine) as llm:
         stats = asyncio.run(synth_apis(llm, graph, count=count, workers=workers, out=out, seed=seed,
                                        config=config, console=console, shard=shard_spec))
     console.print(summary_table(f"synth-apis -> {out}", stats, extra_rows(library_stats(out), stats)))
