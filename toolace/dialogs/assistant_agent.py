@@ -19,7 +19,7 @@ from toolace.dialogs.plan import Call, Step
 from toolace.dialogs.render import about, sectioned, transcript
 from toolace.dialogs.schemas import assistant_schema
 from toolace.errors import StructuredOutputError
-from toolace.llm.base import Usage
+from toolace.llm.base import LLMClient, Usage
 
 PROMPT = "dialog_assistant"
 # Enough for the schema bounds even in digits (one token each for this tokenizer family).
@@ -129,7 +129,7 @@ def assistant_messages(tools: str, messages: list[dict[str, Any]], task: str) ->
     return [{"role": "user", "content": text}]
 
 
-async def _sample(llm: Any, asked: list[dict], schema: dict, n: int, temperature: float, max_tokens: int,
+async def _sample(llm: LLMClient, asked: list[dict], schema: dict, n: int, temperature: float, max_tokens: int,
                   usage: Usage) -> list[dict[str, Any]]:
     """``n`` replies to the same request, their usage added to ``usage`` (a failure carries its own)."""
     def ask():
@@ -155,7 +155,7 @@ async def _sample(llm: Any, asked: list[dict], schema: dict, n: int, temperature
     return [o.parsed for o in outcomes]
 
 
-async def decide(llm: Any, tools: str, messages: list[dict[str, Any]], task: str, schema: dict[str, Any],
+async def decide(llm: LLMClient, tools: str, messages: list[dict[str, Any]], task: str, schema: dict[str, Any],
                  *, usage: Usage, consistency: int = 1, temperature: float = 0.7) -> Decision:
     """One assistant step (``tools`` as ``render.tools_text``); call steps are sampled ``consistency``
     times and must agree. ``usage`` pays for every sample."""

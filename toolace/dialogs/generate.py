@@ -29,6 +29,7 @@ from toolace.dialogs.render import sectioned
 from toolace.dialogs.simulate import Dropped, Settings, Simulation
 from toolace.errors import InputError, StructuredOutputError
 from toolace.jsonl import iter_jsonl
+from toolace.llm.base import LLMClient
 from toolace.records import Api, Dialog
 from toolace.runner import Job, Outcome, RunStats, rejected_path, run_jobs, stats_path, write_json_atomic
 from toolace.strata import Strata, allocate
@@ -97,7 +98,7 @@ def _tokens(sim: Simulation) -> dict[str, int]:
             "requests": u.requests}
 
 
-async def make_dialog(llm: Any, library: Library, job: Job, *, mix: dict[str, float], turns: tuple[int, int],
+async def make_dialog(llm: LLMClient, library: Library, job: Job, *, mix: dict[str, float], turns: tuple[int, int],
                       seed: int, settings: Settings, complexity_model: str | None = None,
                       complexity_band: tuple[float, float] | None = None) -> Outcome:
     """The stage: plan, simulate, check and score one dialog."""
@@ -172,7 +173,7 @@ def summary_rows(out: Path) -> list[tuple[str, str]]:
     return kind_rows(saved["kinds"], saved.get("quotas"), saved.get("given_up"))
 
 
-async def gen_dialogs(llm: Any, apis: list[Api], *, count: int, out: Path, workers: int = 32,
+async def gen_dialogs(llm: LLMClient, apis: list[Api], *, count: int, out: Path, workers: int = 32,
                       mix: dict[str, float] | str | None = None, turns: tuple[int, int] = (2, 3), seed: int = 0,
                       consistency: int = 3, tool_error_rate: float = 0.1,
                       empty_result_rate: float = Settings.empty_result_rate, complexity_model: str | None = None,
@@ -187,6 +188,9 @@ async def gen_dialogs(llm: Any, apis: list[Api], *, count: int, out: Path, worke
         raise InputError("--tool-error-rate must be between 0 and 1")
     if complexity_band and not complexity_model:
         raise InputError("--complexity-band needs --complexity-model (the model whose loss is the measure)")
+    if complexity_model and not llm.supports_prompt_logprobs:
+        raise InputError(f"--complexity-model needs prompt log-probabilities, which {type(llm).__name__} "
+                         "cannot give (a vLLM endpoint can)")
     library = Library(apis)
     if not library.apis:
         raise InputError("no APIs to build dialogs from")

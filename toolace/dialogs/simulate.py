@@ -16,7 +16,7 @@ from toolace.dialogs.leak import LEAK_WORDS, leaked
 from toolace.dialogs.plan import Plan, Step
 from toolace.dialogs.render import tools_text
 from toolace.dialogs.schemas import ERROR_CODES, has_lists
-from toolace.llm.base import ChatResult, Usage
+from toolace.llm.base import ChatResult, LLMClient, Usage
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class Dropped(Exception):
 class Simulation:
     """The state of one dialog while it is being written."""
 
-    llm: Any
+    llm: LLMClient
     plan: Plan
     rng: random.Random
     settings: Settings = field(default_factory=Settings)

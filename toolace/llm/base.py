@@ -96,10 +96,13 @@ def split_reasoning(text: str) -> tuple[str, str | None]:
 
 @runtime_checkable
 class LLMClient(Protocol):
-    """What stages need from a model: one async chat call, optionally constrained to a schema."""
+    """What stages need from a model: one async chat call, optionally constrained to a schema, and
+    the capabilities a backend declares (simonw/llm's ``supports_schema``): a stage that needs one
+    checks the flag before the run, not at the first request."""
 
     model: str
     usage: Usage
+    supports_prompt_logprobs: bool  # ``prompt_logprobs`` works (vLLM's extension; the learner-loss measure)
 
     async def chat(
         self,
@@ -111,6 +114,11 @@ class LLMClient(Protocol):
         max_tokens: int | None = None,
         seed: int | None = None,
     ) -> ChatResult: ...
+
+    async def prompt_logprobs(self, messages: Messages, *,
+                              model: str | None = None) -> tuple[list[tuple[str, float]], Usage]:
+        """The prompt's tokens with their log-probabilities under ``model`` (when supported)."""
+        ...
 
 
 # The usage of the job (runner task) in progress: every request adds to it, so a job that fails
@@ -194,9 +202,14 @@ class BaseLLM:
 
     model: str
     max_attempts: int = 3
+    supports_prompt_logprobs: bool = False
 
     def __init__(self) -> None:
         self.usage = Usage()
+
+    async def prompt_logprobs(self, messages: Messages, *,
+                              model: str | None = None) -> tuple[list[tuple[str, float]], Usage]:
+        raise NotImplementedError(f"{type(self).__name__} cannot score prompts (supports_prompt_logprobs is false)")
 
     async def _complete(
         self,

@@ -43,6 +43,8 @@ class ScriptedLLM(BaseLLM):
     as if the transport failed), or a callable taking the ``Request``.
     """
 
+    supports_prompt_logprobs = True
+
     def __init__(self, replies: list[Any] | None = None, *, responder: Responder | None = None,
                  model: str = "scripted", record: bool = True):
         super().__init__()

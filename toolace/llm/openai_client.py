@@ -111,6 +111,8 @@ class OpenAIClient(BaseLLM):
     ``extra_body`` is merged into every request (``EngineConfig`` keeps it off the fields toolace sets).
     """
 
+    supports_prompt_logprobs = True
+
     def __init__(
         self,
         base_urls: str | list[str],
