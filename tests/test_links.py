@@ -32,3 +32,24 @@ def test_types_must_fit_and_generic_names_stay_in_their_domain():
     b = api("use_code", {"code": "string", "ticket_no": "string"}, {}, domain=("Travel",))
     c = api("read_code", {"code": "string"}, {}, domain=("Ops",))
     assert [(l.consumer, l.parameter) for l in find_links([a, b, c])] == [(2, "code")]
+
+
+def test_dependent_dialogs_follow_an_identifier_when_the_library_has_one():
+    """A shared "currency" links a checkout to a product listing (seen in the review: an odd request);
+    a found order_id links it to tracking. The planner takes the identifier link."""
+    import random
+
+    from toolace.dialogs.plan import Library
+    from toolace.records import Api
+
+    checkout = api("checkout", {"cart": "string"}, {"order_id": "string", "currency": "string"}, ("Shop",))
+    track = api("track_order", {"order_id": "string"}, {"status": "string"}, ("Shop",))
+    listing = api("create_listing", {"currency": "string", "title": "string"}, {"ok": "boolean"}, ("Shop",))
+    for a in (checkout, track, listing):
+        for schema in list(a["parameters"]["properties"].values()) + list(a["returns"]["properties"].values()):
+            schema["description"] = "x"
+    library = Library([Api.model_validate(a) for a in (checkout, track, listing)])
+    assert {link.field for link in library.links} == {"order_id", "currency"}
+    rng = random.Random(0)
+    steps = [library.step("dependent", rng, "low") for _ in range(20)]
+    assert {(s.calls[0].api.name, s.calls[1].api.name) for s in steps} == {("checkout", "track_order")}

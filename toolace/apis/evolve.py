@@ -26,7 +26,8 @@ CHAIN = "chain"  # not drawn like a mutation: a family job writes the next API o
 LEVEL_TEXT = {
     "single": "one functionality: write a simple, focused API for it",
     "siblings": "related functionalities: write one richer API that serves them together",
-    "cross": "functionalities from different domains: write one API that combines them in a plausible way",
+    "cross": "functionalities from different domains: write one API for a real task where they meet (when they"
+             " do not meet naturally, serve the one that fits best and borrow an idea from the others)",
     "family": "the functionalities of the example's family: write the next API of that family",
 }
 

@@ -64,10 +64,15 @@ def found_fields(api: dict[str, Any]) -> dict[str, Any]:
     return {name: schema for name, schema in result_fields(api).items() if norm(name) not in own}
 
 
+def is_handle(name: str) -> bool:
+    """Whether a field name says it identifies something (``order_id``, ``booking_reference``)."""
+    return bool(_HANDLE.search(name.lower()))
+
+
 def handles(api: dict[str, Any]) -> list[tuple[str, str]]:
     """(field, type) of the result fields a follow-up API could take: scalar identifiers it found or made."""
     return [(name, kind) for name, schema in found_fields(api).items()
-            if (kind := scalar_type(schema)) in ("string", "integer") and _HANDLE.search(name.lower())]
+            if (kind := scalar_type(schema)) in ("string", "integer") and is_handle(name)]
 
 
 def find_links(apis: list[dict[str, Any]], per_field: int = 20) -> list[Link]:

@@ -12,7 +12,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from toolace.apis.links import find_links
+from toolace.apis.links import find_links, is_handle
 from toolace.dialogs.complexity import content_words
 from toolace.errors import InputError
 from toolace.records import Api
@@ -124,6 +124,9 @@ class Library:
         self._members = {id(self.with_params): set(self.with_params), id(self.with_required): set(self.with_required)}
         self.links = find_links([a.model_dump(include={'domain', 'parameters', 'returns'}) for a in self.apis],
                                 links_per_field)
+        # Links through an identifier (order_id, booking_reference) make the natural dependent requests
+        # (find, then act on what was found); a shared "currency" or "status" makes odd ones.
+        self.id_links = [link for link in self.links if is_handle(link.field)]
 
     def feasible(self, kind: str) -> bool:
         if kind == "dependent":
@@ -183,7 +186,7 @@ class Library:
             others = self.related(rng, api, n - 1, {api.name})
             return Step(kind, [Call(a) for a in [api, *others]] + [Call(api)] * (n - 1 - len(others)))
         if kind == "dependent":
-            p, fname, c, param = rng.choice(self.links)
+            p, fname, c, param = rng.choice(self.id_links or self.links)
             return Step(kind, [Call(self.apis[p]), Call(self.apis[c], Link(0, fname, param))])
         if kind == "clarify":
             api = self.pick(rng, self.with_required, near)

@@ -16,8 +16,8 @@ from toolace.records import Api
 
 PROMPT = "dialog_user"
 # Room for the bounded message even when a weak model writes odd characters (several tokens each).
-MAX_TOKENS = 320
-SCHEMA = message_schema(300)
+MAX_TOKENS = 640
+SCHEMA = message_schema(600)  # a parallel request gives several things' values at once
 
 
 def _human(name: str) -> str:
