@@ -19,13 +19,12 @@ from rich.console import Console
 from toolace.errors import InputError
 from toolace.jsonl import iter_jsonl
 from toolace.llm.base import LLMClient
-from toolace.records import Api, Verdict
+from toolace.records import Verdict
 from toolace.runner import Job, Outcome, RunStats, rejected_path, run_jobs, stats_path, write_json_atomic
 from toolace.verify.config import RuleConfig
 from toolace.verify.execution import ToolExecutor, execution_failures
 from toolace.verify.judge import DialogJudge, prompt_versions
 from toolace.verify.rules import check_rules
-from toolace.verify.rules_calls import compiled_api
 from toolace.verify.sample import load_sample, malformed
 
 
@@ -38,16 +37,13 @@ class Verifier:
     executor: ToolExecutor | None = None
     provenance: dict[str, Any] | None = None
 
-    def returns_validator(self, api: Api):
-        return compiled_api(api, self.config).returns_validator
-
     async def check(self, job: Job) -> Outcome:
         sample = load_sample(job.payload)
         failures = sample.failures + check_rules(sample.dialog, self.config)
         layer, outcome = "rules", Outcome()
         if not failures and self.executor is not None:
             layer = "execution"
-            found, counters = await execution_failures(sample.dialog, self.executor, self.returns_validator)
+            found, counters = await execution_failures(sample.dialog, self.executor)
             failures += found
             outcome.counters.update(counters)
         if not failures and self.judge is not None:
