@@ -12,6 +12,7 @@ from typing import Any
 
 from toolace.apis.checks import counts_ok
 from toolace.records import Api
+from toolace.schema_reading import resolved
 
 ARG_STRING = 60  # characters of an argument string without its own bound
 RESULT_STRING = 80
@@ -51,6 +52,7 @@ def decodable_pattern(pattern: Any) -> bool:
 
 def decodable(schema: Any, *, string_bound: int = ARG_STRING, depth: int = 0) -> dict[str, Any]:
     """A bounded copy of ``schema`` that a grammar engine compiles and a weak model cannot run away in."""
+    schema = schema if depth else resolved(schema)  # $ref, allOf, X-or-null read as JSON Schema means them
     if not isinstance(schema, dict):
         return {"type": "string", "maxLength": string_bound}
     if "const" in schema:

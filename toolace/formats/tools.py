@@ -15,6 +15,7 @@ from toolace.formats.schema_types import (
     TOOLACE_NAMES, SchemaTypeError, annotation_of, parse_annotation, to_json_schema, to_vocabulary,
 )
 from toolace.records import Api
+from toolace.schema_reading import resolved
 
 API_FORMATS = ("bfcl", "toolace", "openai", "xlam")
 # Keys of a tool that carry its meaning; anything else is kept in ``meta["source_fields"]``.
@@ -170,9 +171,13 @@ def toolace_tool(api: Api) -> dict[str, Any]:
 
 
 def xlam_tool(api: Api) -> dict[str, Any]:
-    """An xLAM tool: a flat parameter map, optional ones marked ``", optional"`` in their type."""
+    """An xLAM tool: a flat parameter map, optional ones marked ``", optional"`` in their type.
+
+    The flat map has no room for ``$defs``, so references are inlined first.
+    """
     flat = {}
-    for pname, schema in api.properties.items():
+    properties = resolved(api.parameters).get("properties")
+    for pname, schema in (properties if isinstance(properties, dict) else {}).items():
         schema = schema if isinstance(schema, dict) else {}
         annotation = annotation_of(schema)
         if pname not in api.required:
