@@ -112,7 +112,8 @@ def test_toolace_tools_with_valid_calls_are_kept():
     # 429 were kept when a flaw of any tool in the list rejected the dialog
     assert built == 446 and kept == 444
     # the only flawed definitions: defaults that break their own type, parameters without description
-    assert flawed == {"Get Agent's Active Listings", "Get Weather Tile", "Route Calculation", "MININDEX"}
+    # ("Get Weather Tile" was one too, until its default "0" for a number was normalised on import)
+    assert flawed == {"Get Agent's Active Listings", "Route Calculation", "MININDEX"}
 
 
 def _api(raw):

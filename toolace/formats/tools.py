@@ -1,7 +1,7 @@
 """Tool definitions in and out: BFCL, ToolACE, OpenAI and xLAM shapes <-> the canonical ``Api``.
 
-Importers translate each vocabulary into JSON Schema (see ``schema_types``) and validate the result
-as an ``Api``; anything that cannot be converted raises ``ToolConversionError`` with the reason, so
+Importers translate each vocabulary into JSON Schema (see ``schema_types``), normalise defaults
+that have one reading (``defaults``) and validate the result as an ``Api``; anything that cannot be converted raises ``ToolConversionError`` with the reason, so
 callers report and skip that one tool. Exporters write the shape each dataset format carries.
 """
 
@@ -11,8 +11,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from toolace.formats.defaults import normalise_defaults
 from toolace.formats.schema_types import (
-    TOOLACE_NAMES, SchemaTypeError, annotation_of, parse_annotation, to_json_schema, to_vocabulary,
+    NO_DEFAULT, TOOLACE_NAMES, SchemaTypeError, annotation_of, parse_annotation_with_default, to_json_schema,
+    to_vocabulary,
 )
 from toolace.records import Api
 from toolace.schema_reading import resolved
@@ -45,6 +47,9 @@ def _name_and_description(tool: Any) -> tuple[str, str]:
 
 def _build(name: str, description: str, parameters: dict, returns: Any, extra: dict) -> Api:
     meta = {"source_fields": extra} if extra else {}
+    parameters, changes = normalise_defaults(parameters)
+    if changes:
+        meta["normalised_defaults"] = changes
     try:
         return Api(name=name, description=description, parameters=parameters,
                    returns=returns if isinstance(returns, dict) else None, meta=meta)
@@ -129,7 +134,9 @@ def api_from_xlam(tool: Any, marked: bool = False) -> Api:
         if not isinstance(declared, str):
             raise ToolConversionError("unknown_type", f"{name}.{pname}: type must be text, not {declared!r}")
         try:
-            fragment, optional = parse_annotation(declared, f"{name}.{pname}")
+            fragment, optional, default = parse_annotation_with_default(declared, f"{name}.{pname}")
+            if default is not NO_DEFAULT and "default" not in spec:
+                fragment["default"] = default
             rest = to_json_schema({k: v for k, v in spec.items()
                                    if k != "type" and not (k in ("required", "optional") and isinstance(v, bool))},
                                   f"{name}.{pname}")
