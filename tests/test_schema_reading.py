@@ -8,7 +8,7 @@ import pytest
 
 from toolace.apis.checks import api_findings, api_problems
 from toolace.dialogs.schemas import arguments_schema
-from toolace.formats import openai_chat
+from toolace.formats import openai_import
 from toolace.formats.tools import api_from_openai
 from toolace.schema_reading import read_schema, resolved
 from toolace.testing.instances import example_for
@@ -66,7 +66,7 @@ def test_the_issue_row_imports_and_a_generated_call_passes():
                          "function": {"name": "ship_parcel",
                                       "arguments": '{"to": {"city": "Oslo", "zip": "0150"}, "weight_kg": 2}'}}]}],
            "tools": SHIP_PARCEL}
-    dialog = openai_chat.import_row(row, "-").to_dict()
+    dialog = openai_import.import_row(row, "-").to_dict()
     assert verdict(dialog) == ([], [])
     rng = random.Random(3)
     api = ship_parcel()

@@ -4,14 +4,13 @@ fine-tuning API and TRL read. Call arguments and tool results are JSON *strings*
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Any
 
 from toolace.formats.outputs import parquet_columns
-from toolace.formats.jsontext import decode_content, dumps, encode_content, loads_field
-from toolace.formats.tools import api_from_openai, openai_tool
-from toolace.formats.turns import DialogBuilder, RowProblem, convert_tools, row_meta
+from toolace.formats.jsontext import dumps, encode_content
+from toolace.formats.tools import openai_tool
+from toolace.formats.turns import row_meta
 from toolace.records import Dialog, SystemMessage, ToolMessage, UserMessage
 
 NAME = "openai"
@@ -34,53 +33,6 @@ def message_of(message: Any) -> dict[str, Any]:
 def export_rows(dialog: Dialog, notes: Counter) -> list[dict[str, Any]]:
     return [{"messages": [message_of(m) for m in dialog.messages],
              "tools": [openai_tool(api) for api in dialog.tools], "meta": row_meta(dialog)}]
-
-
-def tools_of(raw: Any) -> list:
-    try:
-        return convert_tools(loads_field(raw, "tools") or [], api_from_openai)
-    except ValueError as e:
-        if isinstance(e, RowProblem):
-            raise
-        raise RowProblem("bad_tools", str(e)) from None
-
-
-def _arguments(raw: Any, name: str) -> Any:
-    if isinstance(raw, str):
-        try:
-            return json.loads(raw) if raw.strip() else {}
-        except ValueError as e:
-            raise RowProblem("bad_arguments", f"arguments of {name} are not JSON: {e}") from None
-    return raw
-
-
-def import_row(row: Any, where: str) -> Dialog:
-    if not isinstance(row, dict) or not isinstance(row.get("messages"), list):
-        raise RowProblem("not_an_openai_row", "expected {\"messages\": [...], \"tools\": [...]}")
-    builder = DialogBuilder()
-    for index, message in enumerate(row["messages"]):
-        role = message.get("role") if isinstance(message, dict) else None
-        if role == "system":
-            builder.system(message.get("content") or "")
-        elif role == "user":
-            builder.user(message.get("content"))
-        elif role == "assistant" and message.get("tool_calls"):
-            calls = []
-            for call in message["tool_calls"]:
-                if not isinstance(call, dict) or not isinstance(call.get("function"), dict):
-                    raise RowProblem("bad_call", f"messages[{index}]: a tool call needs a function object")
-                function = call["function"]
-                name = function.get("name")
-                calls.append({"id": call.get("id"), "name": name, "arguments": _arguments(function.get("arguments"), name)})
-            builder.calls(calls, content=message.get("content"))
-        elif role == "assistant":
-            builder.assistant(message.get("content") or "")
-        elif role == "tool":
-            builder.result(decode_content(message.get("content")), call_id=message.get("tool_call_id"),
-                           name=None if message.get("tool_call_id") else message.get("name"))
-        else:
-            raise RowProblem("unknown_role", f"messages[{index}]: role {role!r}")
-    return builder.build_from(row, NAME, tools_of(row.get("tools")))
 
 
 def parquet_schema():
