@@ -113,6 +113,8 @@ def read_schema(schema: Any, root: Any = None) -> SchemaView:
     a whole OpenAPI document for a schema taken out of it."""
     if not isinstance(schema, dict) or not _needs_reading(schema):
         return SchemaView(schema)
+    if root is not None:  # a large document: not worth a cache key
+        return _read(schema, root)
     try:
         key = orjson.dumps([schema, root], option=orjson.OPT_SORT_KEYS)
     except TypeError:
@@ -137,11 +139,29 @@ def _needs_reading(schema: Any) -> bool:
     return False
 
 
-def _read(schema: dict, root: Any) -> SchemaView:
-    document = root if root is not None else schema
+def _resolver(document: Any):
     resource = DRAFT202012.create_resource(document)
     uri = resource.id() or _ROOT
-    resolver = Registry().with_resource(uri, resource).resolver(base_uri=uri)
+    return Registry().with_resource(uri, resource).resolver(base_uri=uri)
+
+
+def deref(node: Any, root: Any) -> Any:
+    """``node`` itself, or what its ``$ref`` (followed until none is left) points to in ``root``.
+
+    For objects that are not schemas but are referenced the same way (OpenAPI parameters, responses).
+    Raises ``referencing.exceptions.Unresolvable``.
+    """
+    resolver, seen = _resolver(root), set()
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"] not in seen:
+        seen.add(node["$ref"])
+        found = resolver.lookup(node["$ref"])
+        node, resolver = found.contents, found.resolver
+    return node
+
+
+def _read(schema: dict, root: Any) -> SchemaView:
+    document = root if root is not None else schema
+    resolver = _resolver(document)
     view = SchemaView(None)
     if root is not None and schema is not root:
         view.schema = _Reader(view).node(schema, resolver, "", ())

@@ -8,10 +8,14 @@ convert in ``tools``, ToolACE call strings in ``callsyntax``, augmentations live
 """
 
 from toolace.formats import (
-    granite, hermes, hermes_import, openai_chat, openai_import, sharegpt, sharegpt_import, toolace_rows, xlam,
+    granite, hermes, hermes_import, mcp, openai_chat, openai_import, openapi, sharegpt, sharegpt_import,
+    tool_sources, toolace_rows, xlam,
 )
 
 EXPORTERS = {"toolace": toolace_rows, "openai": openai_chat, "sharegpt": sharegpt, "hermes": hermes,
              "xlam": xlam, "granite": granite}
 IMPORTERS = {"toolace": toolace_rows, "sharegpt": sharegpt_import, "openai": openai_import, "xlam": xlam,
              "hermes": hermes_import}
+# Where ``import-apis`` reads tool definitions from (see ``tool_sources``).
+TOOL_SOURCES = {"bfcl": tool_sources.BFCL, "toolace": tool_sources.TOOLACE, "openai": tool_sources.OPENAI,
+                "xlam": tool_sources.XLAM, "mcp": mcp.SOURCE, "openapi": openapi.SOURCE}

@@ -19,7 +19,6 @@ from toolace.formats.schema_types import (
 from toolace.records import Api
 from toolace.schema_reading import resolved
 
-API_FORMATS = ("bfcl", "toolace", "openai", "xlam")
 # Keys of a tool that carry its meaning; anything else is kept in ``meta["source_fields"]``.
 _TOOL_KEYS = {"name", "description", "parameters", "returns", "required"}
 
@@ -151,9 +150,6 @@ def api_from_xlam(tool: Any, marked: bool = False) -> Api:
     extra = {k: v for k, v in tool.items() if k not in _TOOL_KEYS}
     return _build(name, description, parameters, tool.get("returns"), extra)
 
-
-API_READERS = {"bfcl": api_from_bfcl, "toolace": api_from_toolace, "openai": api_from_openai,
-               "xlam": api_from_xlam}
 
 
 # -- canonical -> dataset shapes -------------------------------------------------------------
