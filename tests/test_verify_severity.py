@@ -50,11 +50,16 @@ def test_blemishes_of_the_called_tool_warn_but_a_broken_call_still_fails():
 
 def test_a_broken_declaration_of_the_called_tool_fails():
     broken = copy.deepcopy(ISSUE_D1)
-    broken["tools"][0]["parameters"]["properties"]["region"]["description"] = ""
+    broken["tools"][0]["parameters"]["properties"]["region"]["description"] = ""  # a blemish: warned
+    broken["tools"][0]["parameters"]["required"] = ["region", "country"]  # the call cannot be judged: fails
     failures, warnings = verdict(broken)
-    assert [(f.check, f.path) for f in failures] == [
+    assert [(f.check, f.path) for f in failures] == [("invalid_schema", "tools[0].parameters.required"),
+                                                     ("missing_required", "messages[1].tool_calls[0].arguments.country")]
+    assert sorted((w.check, w.path) for w in warnings) == [
+        ("invalid_schema", "tools[1].parameters.properties.lang.default"),
         ("missing_description", "tools[0].parameters.properties.region.description")]
-    assert [w.check for w in warnings] == ["invalid_schema"]
+    broken["tools"][0]["description"] = ""  # a called tool must say what it does
+    assert "missing_description" in [f.check for f in verdict(broken)[0]]
 
 
 def test_duplicate_names_fail_only_when_the_dialog_calls_that_name():

@@ -13,8 +13,8 @@ when a returns schema is required).
 Schemas are read through ``toolace.schema_reading`` (``$ref`` inlined, ``allOf`` merged), so a
 description kept in ``$defs`` is found where the reference uses it. ``api_findings`` also tells
 which failures are *blemishes*: flaws of the declaration that do not change which arguments are
-valid (a default or an enum member off its own type, a nested field without a description, a
-pattern that needs reading without the ``u`` flag). ``verify`` warns about those instead of
+valid (a default or an enum member off its own type, a parameter or nested field without a
+description, a pattern that needs reading without the ``u`` flag). ``verify`` warns about those instead of
 rejecting a dialog for them; ``synth-apis`` rejects them all.
 
 Paths read like ``parameters.properties.city.enum[2]``; names that are not plain identifiers are
@@ -157,7 +157,7 @@ class Finding:
     blemish: bool = False
 
 
-def _walk(schema: Any, path: str, pattern: re.Pattern, depth: int = 0) -> Iterator[Finding]:
+def _walk(schema: Any, path: str, pattern: re.Pattern) -> Iterator[Finding]:
     """Findings inside one (already meta-valid, resolved) schema: its properties, items and branches."""
     if not isinstance(schema, dict):
         return
@@ -191,16 +191,16 @@ def _walk(schema: Any, path: str, pattern: re.Pattern, depth: int = 0) -> Iterat
                                       message=f"parameter name {name!r} does not match {pattern.pattern!r}"))
             if isinstance(sub, dict) and not _text(sub.get("description")):
                 yield Finding(Failure(check="missing_description", path=join(where, "description"),
-                                      message=f"parameter {name!r} has no description"), blemish=depth > 0)
-            yield from _walk(sub, where, pattern, depth + 1)
+                                      message=f"parameter {name!r} has no description"), blemish=True)
+            yield from _walk(sub, where, pattern)
     for key in ("items", "additionalProperties"):
         if isinstance(schema.get(key), dict):
-            yield from _walk(schema[key], join(path, key), pattern, depth + 1)
+            yield from _walk(schema[key], join(path, key), pattern)
     for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
         branches = schema.get(key)
         if isinstance(branches, list):
             for index, branch in enumerate(branches):
-                yield from _walk(branch, join(join(path, key), index), pattern, depth + (key == "prefixItems"))
+                yield from _walk(branch, join(join(path, key), index), pattern)
 
 
 def _pattern_findings(regex: str, path: str) -> Iterator[Finding]:

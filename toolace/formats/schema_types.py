@@ -98,8 +98,9 @@ def walk_schema(schema: Any, fix, where: str = "parameters") -> Any:
 
 
 def type_fragment(name: str, where: str) -> dict[str, Any]:
-    """One type word in any vocabulary -> the JSON Schema it means (``{}`` for any value)."""
-    fragment = _LOOKUP.get(name.strip().lower())
+    """One type word in any vocabulary -> the JSON Schema it means (``{}`` for any value; a blank
+    name, as a few BFCL JavaScript tools write, declares no type either)."""
+    fragment = _LOOKUP.get(name.strip().lower()) if name.strip() else ANY
     if fragment is None:
         raise SchemaTypeError(f"{where}: unknown type {name!r}")
     return dict(fragment)
