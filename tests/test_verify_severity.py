@@ -91,3 +91,16 @@ def test_cli_strict_rejects_on_warnings(tmp_path):
     [rejected] = read_jsonl(tmp_path / "v.rejected.jsonl")
     assert [f["check"] for f in rejected["verdict"]["failures"]] == ["invalid_schema"]
     assert not (tmp_path / "v.jsonl").read_text().strip()
+
+
+async def test_the_report_counts_kept_dialogs_by_warning(tmp_path):
+    from toolace.report import collect
+    from toolace.report.tables import verification
+
+    source = tmp_path / "dialogs.jsonl"
+    source.write_text(json.dumps(ISSUE_D1) + "\n" + json.dumps(call_dialog(FLAG, {"on": "no"}, "d2")) + "\n")
+    await verify_dialogs([source], out=tmp_path / "verified.jsonl", rejected=tmp_path / "rejected.jsonl", workers=1)
+    summary = collect(tmp_path)
+    assert summary.verified.warnings == {"invalid_schema": 1}
+    rows = {row[0]: row[1] for row in verification(summary).rows}
+    assert rows["  kept, warned: invalid_schema"] == "1" and rows["  wrong_type"] == "1"
