@@ -174,3 +174,13 @@ async def test_import_dialogs_counts_what_it_refuses(tmp_path):
     assert stats.counters["calls read"] == 2 and len(list(read_jsonl(tmp_path / "d.jsonl"))) == 2
     [rejected] = list(read_jsonl(tmp_path / "d.rejected.jsonl"))
     assert rejected["where"] == f"{source}:3" and rejected["reason"] == "text_after_calls"
+
+
+def test_toolace_tool_turn_with_another_key_is_refused_not_emptied():
+    row = _toolace_row('[Doc Search API(q="limits")]')
+    row["conversations"].append({"from": "tool", "value": json.dumps([{"name": "Doc Search API", "result": "60/min"}])})
+    with pytest.raises(RowProblem) as caught:
+        toolace_rows.import_row(row, "-")
+    assert caught.value.reason == "unread_field"
+    row["conversations"][-1]["value"] = json.dumps([{"name": "Doc Search API", "results": "60/min"}])
+    assert toolace_rows.import_row(row, "-").messages[2].content == "60/min"

@@ -122,7 +122,10 @@ def import_row(row: Any, where: str) -> Dialog:
         elif role in ("tool", "observation", "function"):
             for item in _results(value):
                 if isinstance(item, dict) and "name" in item:
-                    builder.result(item.get("results"), name=item["name"])
+                    if set(item) != {"name", "results"}:  # {"name", "result"}: the value would be lost
+                        raise RowProblem("unread_field", f"conversations[{index}]: a tool result is "
+                                                         f"{{\"name\", \"results\"}}, not {sorted(item)}")
+                    builder.result(item["results"], name=item["name"])
                 else:
                     builder.result(item)
         elif role == "system":
