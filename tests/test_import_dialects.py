@@ -4,15 +4,16 @@
 """
 
 import json
+from collections import Counter
 
 import pytest
 
-from toolace.formats import hermes_import, openai_import, sharegpt_import, toolace_rows, xlam
+from toolace.formats import hermes, hermes_import, openai_import, sharegpt_import, toolace_rows, xlam
 from toolace.formats.imports import import_dialogs
 from toolace.formats.toolace_rows import system_text
 from toolace.formats.turns import RowProblem
 from toolace.jsonl import read_jsonl
-from toolace.records import Api
+from toolace.records import Api, Dialog
 from verify_samples import verdict
 
 HERMES_NO_NEWLINES = json.loads(r'''{"messages":[{"role":"user","content":"Time in Oslo?"},{"role":"assistant","content":"<tool_call>\n{\"name\": \"get_time\", \"arguments\": {\"city\": \"Oslo\"}}\n</tool_call>"},{"role":"user","content":"<tool_response>{\"time\": \"10:00\"}</tool_response>"},{"role":"assistant","content":"It is 10:00 in Oslo."}]}''')
@@ -184,3 +185,11 @@ def test_toolace_tool_turn_with_another_key_is_refused_not_emptied():
     assert caught.value.reason == "unread_field"
     row["conversations"][-1]["value"] = json.dumps([{"name": "Doc Search API", "results": "60/min"}])
     assert toolace_rows.import_row(row, "-").messages[2].content == "60/min"
+
+
+def test_qwen_template_without_tools_reads_back_as_no_system_text():
+    dialog = Dialog.model_validate({"id": "x", "tools": [], "messages": [
+        {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."}]})
+    [row] = hermes.export_rows(dialog, Counter())
+    back = hermes_import.import_row(row, "-")
+    assert back.tools == [] and [m.role for m in back.messages] == ["user", "assistant"]

@@ -29,19 +29,18 @@ def tools_in_system(system: str) -> tuple[str | None, list]:
     Qwen's own template text around the block is the format, not content, and is dropped; any other
     wording (Hermes-2-Pro's, a dataset's own) is kept whole as the system message.
     """
+    head, sep, rest = system.partition(TOOLS_HEAD)
+    qwen = bool(sep) and rest.endswith(TOOLS_TAIL)
     # The instructions themselves mention "<tools></tools>": the block is the last one holding something.
-    blocks = [b for b in _TOOLS.findall(system) if b]
-    if not blocks:
-        return system, []
-    block = blocks[-1]
+    blocks = [b for b in _TOOLS.findall(TOOLS_HEAD[-7:] + rest if qwen else system) if b]
+    block = blocks[-1] if blocks else ""
     if block.startswith("["):
         raws = read_value(block, "the <tools> block")
     else:  # Qwen: one tool per line
         raws = [read_value(line, "a <tools> line") for line in block.split("\n") if line.strip()]
     if not isinstance(raws, list):
         raise RowProblem("bad_tools", "the <tools> block is not a list of tools")
-    head, sep, rest = system.partition(TOOLS_HEAD)
-    if sep and rest.endswith(TOOLS_TAIL):
+    if qwen:
         return (None if head == DEFAULT_SYSTEM else head), raws
     return system, raws
 
