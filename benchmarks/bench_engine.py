@@ -1,8 +1,9 @@
-"""Embedded engine: cold start to a healthy /health, and tokens/s of 32 concurrent requests.
+"""Embedded engine: cold start to a healthy /health, and tokens/s of 32 concurrent requests in bf16 and float32.
 
-Target: cold start <= 30 s. The engine layout toolace uses on the CPU (one worker inside the engine-core
-process, ``--distributed-executor-backend uni``) is measured side by side with vLLM's default CPU layout
-(a separate worker process, ``mp``), alternating runs so that machine noise hits both alike.
+Target: cold start <= 30 s. bfloat16 and float32 weights are measured side by side on the machine it runs
+on, alternating runs so that machine noise hits both alike, and the dtype toolace picks from this CPU's
+flags (``toolace.engine.cpu_dtype``: bfloat16 only with avx512_bf16 or amx_bf16) is named beside them: on a
+CPU without bf16 instructions vLLM emulates bf16 and float32 is 2-3x faster (DESIGN §3).
 
 Usage: .venv/bin/python benchmarks/bench_engine.py [--runs N] [--requests 32] [--max-tokens 128]
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import platform
 import statistics
 import sys
 import time
@@ -21,13 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx  # noqa: E402
 from _result import result  # noqa: E402
 
-from toolace.engine import Engine, EngineSpec  # noqa: E402
+from toolace.engine import BF16_FLAGS, Engine, EngineSpec, cpu_dtype, cpu_flags  # noqa: E402
 
-LAYOUTS = {
-    "uni": EngineSpec(),  # toolace's default on the CPU
-    "mp": EngineSpec(extra_args=["--distributed-executor-backend", "mp"],
-                     extra_env={"VLLM_ENABLE_V1_MULTIPROCESSING": "1"}),  # vLLM's default on the CPU
-}
+DTYPES = ("bfloat16", "float32")
 
 
 async def throughput(engine: Engine, requests: int, max_tokens: int) -> float:
@@ -47,31 +45,50 @@ async def throughput(engine: Engine, requests: int, max_tokens: int) -> float:
         return tokens / (time.perf_counter() - started)
 
 
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=2, help="start-ups per layout")
+    parser.add_argument("--runs", type=int, default=2, help="start-ups per dtype")
     parser.add_argument("--requests", type=int, default=32)
     parser.add_argument("--max-tokens", type=int, default=128)
     args = parser.parse_args()
-    cold: dict[str, list[float]] = {name: [] for name in LAYOUTS}
-    tps: dict[str, list[float]] = {name: [] for name in LAYOUTS}
+    picked = cpu_dtype()
+    flags = sorted(f for f in BF16_FLAGS if f in cpu_flags()) or ["none"]
+    print(f"CPU: {cpu_name()}; bf16 flags: {', '.join(flags)}; toolace picks {picked}", flush=True)
+    cold: dict[str, list[float]] = {name: [] for name in DTYPES}
+    tps: dict[str, list[float]] = {name: [] for name in DTYPES}
     for _ in range(args.runs):
-        for name, spec in LAYOUTS.items():
-            engine = Engine(spec)
+        for dtype in DTYPES:
+            engine = Engine(EngineSpec(dtype=dtype))
             started = time.perf_counter()
             engine.start()
-            cold[name].append(time.perf_counter() - started)
+            cold[dtype].append(time.perf_counter() - started)
             try:
-                tps[name].append(asyncio.run(throughput(engine, args.requests, args.max_tokens)))
+                tps[dtype].append(asyncio.run(throughput(engine, args.requests, args.max_tokens)))
             finally:
                 engine.stop()
-            print(f"{name:>3}: healthy after {cold[name][-1]:.1f} s, {args.requests} concurrent requests "
-                  f"{tps[name][-1]:.0f} tokens/s", flush=True)
-    runs = ", ".join(f"{t:.1f}" for t in cold["uni"])
-    result("embedded engine cold start", min(cold["uni"]), "s", 30, higher_is_better=False,
-           note=f"best of {args.runs}: {runs}; vLLM's mp layout {min(cold['mp']):.1f}")
-    result(f"engine tokens/s, {args.requests} requests (toolace layout)", statistics.median(tps["uni"]), "tok/s",
-           note=f"vLLM's mp layout {statistics.median(tps['mp']):.0f} tok/s")
+            print(f"{dtype:>8}: healthy after {cold[dtype][-1]:.1f} s, {args.requests} concurrent requests "
+                  f"{tps[dtype][-1]:.0f} tokens/s", flush=True)
+    runs = ", ".join(f"{t:.1f}" for t in cold[picked])
+    result("embedded engine cold start", min(cold[picked]), "s", 30, higher_is_better=False,
+           note=f"{picked}, best of {args.runs}: {runs}")
+    for dtype in DTYPES:
+        each = ", ".join(f"{t:.0f}" for t in tps[dtype])
+        result(f"engine tokens/s, {args.requests} requests, {dtype}", statistics.median(tps[dtype]), "tok/s",
+               note=f"runs {each}" + ("; toolace's pick on this CPU" if dtype == picked else ""))
+    faster = max(DTYPES, key=lambda d: statistics.median(tps[d]))
+    print(f"toolace picked {picked} on {cpu_name()} (bf16 flags: {', '.join(flags)}); "
+          f"faster here: {faster} ({statistics.median(tps[faster]):.0f} against "
+          f"{min(statistics.median(tps[d]) for d in DTYPES):.0f} tok/s)", flush=True)
 
 
 if __name__ == "__main__":

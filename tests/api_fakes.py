@@ -45,7 +45,14 @@ class SpecWriter:
         self.last: dict | None = None
 
     def __call__(self, request: Request) -> dict:
-        return self.write(request.messages)
+        spec = self.write(request.messages)
+        first = (request.schema or {}).get("properties", {}).get("parameters", {}).get("prefixItems")
+        if first:  # a family (chain) job: its first parameter is pinned by the schema, as decoding would
+            pinned = first[0]["properties"]
+            spec = {**spec, "parameters": [{"name": pinned["name"]["const"], "type": pinned["type"]["const"],
+                                            "description": "Id from the earlier API", "required": True},
+                                           *spec["parameters"]]}
+        return spec
 
     def write(self, messages: list[dict]) -> dict:
         n = next(self.counter)
@@ -65,7 +72,9 @@ class SpecWriter:
                 {"name": "query", "type": "string", "description": f"What to {function} for {word}", "required": True},
                 {"name": f"limit_{n % 7}", "type": "integer", "description": "How many results", "required": False},
             ],
-            "returns": [{"name": "result", "type": "string", "description": f"Outcome of {word}"}],
+            "returns": [{"name": "result", "type": "string", "description": f"Outcome of {word}", "required": True},
+                        {"name": f"{function[:20]}_id", "type": "string", "description": "Id of what was made",
+                         "required": True}],
         }
         params = spec["parameters"]
         if operation in ("add_parameters", "add_functionality"):
@@ -81,10 +90,11 @@ class SpecWriter:
                            "items": {"type": "object", "properties": [
                                {"name": "field", "type": "string", "description": "Field name", "required": True},
                                {"name": "values", "type": "array", "description": "Accepted values",
-                                "items_type": "string"}]}})
+                                "items": {"type": "string"}}]}})
         if operation == "update_returns":
-            spec["returns"].append({"name": "items", "type": "array", "description": "Result items",
-                                    "items_type": "object"})
+            spec["returns"].append({"name": "items", "type": "array", "description": "Result items", "required": False,
+                                    "items": {"type": "object", "properties": [
+                                        {"name": "item_id", "type": "string", "description": "Item id"}]}})
         if self.invalid_every and n % self.invalid_every == 0:
             params.append({"name": "unit", "type": "string", "description": "Unit", "required": False,
                            "enum": ["km", "mi"], "default": "yards"})

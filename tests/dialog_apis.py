@@ -37,3 +37,38 @@ def library() -> list[Api]:
              ["text", "target"]),  # no returns: imported APIs often lack one
         _api("random_joke", "Tell a random joke.", ["Entertainment", "Humor"], {}, []),
     ]
+
+
+def nested_library() -> list[Api]:
+    """APIs whose results are structured (lists of records, records of lists) or left open, and a
+    producer -> consumer pair: what a tool simulator must fill without going hollow."""
+    station = {"type": "string", "description": "Station code, e.g. 8011160"}
+    return [
+        _api("search_trains", "Train connections from a station on a date.", ["Travel", "Rail"],
+             {"origin": station, "date": {"type": "string", "format": "date", "description": "Travel date"}},
+             ["origin", "date"],
+             {"type": "object", "properties": {
+                 "origin": station,
+                 "connections": {"type": "array", "description": "Connections found", "items": {
+                     "type": "object", "properties": {
+                         "connection_id": {"type": "string", "description": "Id to book it"},
+                         "stops": {"type": "array", "items": {"type": "string"}, "description": "Stops"},
+                         "price": {"type": "object", "description": "Fare", "properties": {
+                             "amount": {"type": "number", "description": "Amount"},
+                             "currency": {"type": "string", "description": "ISO code"}}}}}},
+                 "fares": {"type": "object", "description": "Fares by class (fields not documented)"},
+                 "operators": {"type": "array", "description": "Operators", "items": {"type": "object"}},
+                 "booking_id": {"type": "string", "description": "Id of a hold on the first connection"}}}),
+        _api("book_connection", "Book a held train connection.", ["Travel", "Rail"],
+             {"booking_id": {"type": "string", "description": "Id of the hold"},
+              "seats": {"type": "integer", "minimum": 1, "maximum": 4, "description": "Seats"}},
+             ["booking_id", "seats"],
+             {"type": "object", "properties": {
+                 "ticket": {"type": "object", "description": "The ticket", "properties": {
+                     "ticket_number": {"type": "string", "description": "Ticket number"},
+                     "passengers": {"type": "array", "description": "Names", "items": {"type": "string"}}}},
+                 "total": {"type": "number", "description": "Amount charged"}}}),
+        _api("station_info", "Facilities of a station.", ["Travel", "Rail"], {"origin": station}, ["origin"],
+             {"type": "object", "properties": {"facilities": {"type": "array", "description": "Facilities",
+                                                               "items": {"type": "string"}}}}),
+    ]

@@ -35,14 +35,14 @@ def test_seed_examples_are_valid_varied_and_shown_in_the_reply_form():
 
 
 def test_every_mutation_has_an_instruction():
-    assert set(mutation_instructions()) == set(MUTATIONS)
+    assert set(mutation_instructions()) == {*MUTATIONS, "chain"}
 
 
 def spec(**extra_params):
     return {"name": "find_rooms", "description": "Find free meeting rooms.",
             "parameters": [{"name": "size", "type": "integer", "description": "Seats", "required": True,
                             **extra_params}],
-            "returns": [{"name": "rooms", "type": "array", "description": "Room ids", "items_type": "string"}]}
+            "returns": [{"name": "rooms", "type": "array", "description": "Room ids", "items": {"type": "string"}}]}
 
 
 def test_spec_constraints_become_typed_schema_keywords():
@@ -50,7 +50,7 @@ def test_spec_constraints_become_typed_schema_keywords():
     assert failures == [] and dropped == {}
     assert api["parameters"] == {"type": "object", "required": ["size"], "properties": {"size": {
         "type": "integer", "description": "Seats", "enum": [4, 8], "minimum": 1, "maximum": 20, "default": 4}}}
-    assert api["returns"] == {"type": "object", "properties": {
+    assert api["returns"] == {"type": "object", "required": ["rooms"], "properties": {  # a result promises its fields
         "rooms": {"type": "array", "description": "Room ids", "items": {"type": "string"}}}}
 
 
@@ -76,9 +76,9 @@ def test_spec_nesting_array_of_objects_and_object_of_arrays():
         {"name": "attendees", "type": "array", "description": "People", "required": False,
          "items": {"type": "object", "properties": [
              {"name": "email", "type": "string", "description": "Address", "required": True},
-             {"name": "tags", "type": "array", "description": "Labels", "items_type": "string"}]}},
+             {"name": "tags", "type": "array", "description": "Labels", "items": {"type": "string"}}]}},
         {"name": "layout", "type": "object", "description": "Seating", "required": False,
-         "properties": [{"name": "rows", "type": "array", "description": "Seats per row", "items_type": "integer"}]}]
+         "properties": [{"name": "rows", "type": "array", "description": "Seats per row", "items": {"type": "integer"}}]}]
     api, failures, _ = spec_to_api(s)
     props = api["parameters"]["properties"]
     assert props["attendees"]["items"] == {"type": "object", "required": ["email"], "properties": {

@@ -30,8 +30,8 @@ async def test_2000_apis_cover_every_level_and_mutation_without_duplicates(tmp_p
     stats = await synth_apis(llm, small_tree(), count=2000, workers=16, out=out, seed=3)
     apis = list(read_jsonl(out))
     assert len(apis) == stats.kept == 2000
-    assert Counter(a["meta"]["level"] for a in apis).keys() == {"single", "siblings", "cross"}
-    assert Counter(a["meta"]["mutation"] for a in apis).keys() == set(MUTATIONS)
+    assert Counter(a["meta"]["level"] for a in apis).keys() == {"single", "siblings", "cross", "family"}
+    assert Counter(a["meta"]["mutation"] for a in apis).keys() == {*MUTATIONS, "chain"}
     names = [normalised_name(a["name"]) for a in apis]
     assert len(set(names)) == 2000
     index = NearDuplicates(0.85)
@@ -55,7 +55,13 @@ async def test_prompt_carries_subtree_example_and_operation_and_provenance_match
     seeds = {e["name"] for e in load_examples()}
     for request, api in zip(llm.requests, apis):
         system, user = request.messages
-        assert request.schema == SPEC_SCHEMA and request.schema_name == "api_spec"
+        chained = meta_links = api["meta"].get("links")
+        assert request.schema_name == "api_spec"
+        assert (request.schema == SPEC_SCHEMA) != bool(chained)
+        if meta_links:  # a family job: its first parameter is the producer's id field, pinned
+            link, = meta_links
+            assert list(api["parameters"]["properties"])[0] == link["field"] == link["parameter"]
+            assert api["meta"]["parent"] == link["from"] and api["meta"]["level"] == "family"
         assert "You design APIs" in system["content"]
         meta = api["meta"]
         for name in (api["domain"][-1],):
@@ -68,6 +74,33 @@ async def test_prompt_carries_subtree_example_and_operation_and_provenance_match
         assert len(meta["prompt"]) == 12 and api["domain"][0] in {"Travel", "Finance", "Health", "Music"}
     # Accepted APIs join the buffer: later prompts show some of them as examples.
     assert any(a["meta"]["parent"] not in seeds for a in apis)
+
+
+async def test_eight_synthesised_apis_chain_into_dependent_dialogs(tmp_path):
+    """Family jobs write APIs that take an earlier API's id: a library of 8 supports dependent dialogs,
+    and ``toolace stats`` lists the links."""
+    from toolace.apis.stats import library_stats
+    from toolace.dialogs import gen_dialogs
+    from toolace.dialogs.fake_agents import agent_responder
+
+    out = tmp_path / "apis.jsonl"
+    await synth_apis(ScriptedLLM(responder=SpecWriter()), small_tree(), count=8, workers=2, out=out, seed=1)
+    apis = list(read_jsonl(out, Api))
+    chained = [a for a in apis if a.meta.get("links")]
+    assert len(chained) >= 2
+    links = library_stats(out).links()
+    for api in chained:
+        link = api.meta["links"][0]
+        assert (link["from"], link["field"], api.name, link["parameter"]) in links
+    dialogs = tmp_path / "dialogs.jsonl"
+    await gen_dialogs(ScriptedLLM(responder=agent_responder, record=False), apis, count=4, out=dialogs,
+                      mix={"dependent": 1.0}, consistency=1, tool_error_rate=0.0)
+    made = list(read_jsonl(dialogs))
+    assert len(made) == 4 and all(d["kind"] == "dependent" and d["meta"]["dependencies"] for d in made)
+    result = subprocess.run([sys.executable, "-m", "toolace", "stats", str(out)], capture_output=True, text=True,
+                            env={**os.environ, "COLUMNS": "200"})
+    assert result.returncode == 0 and "output -> input links" in result.stdout
+    assert f"{chained[0].meta['links'][0]['from']}.{chained[0].meta['links'][0]['field']}" in result.stdout
 
 
 async def test_same_seed_same_jobs(tmp_path):
@@ -120,7 +153,8 @@ async def test_resume_after_interruption_gives_exactly_n_unique(tmp_path):
     # The resumed run first repeats an API of the interrupted one: the rebuilt index catches it.
     from toolace.apis.spec import api_to_spec
     llm = ScriptedLLM([api_to_spec(first[0])], responder=writer)
-    stats = await synth_apis(llm, small_tree(), count=300, workers=8, out=out)
+    # (A family job's schema pins its first parameter: the copy must go to an ordinary job.)
+    stats = await synth_apis(llm, small_tree(), count=300, workers=8, out=out, config=SynthConfig(chain=0.0))
     apis = list(read_jsonl(out))
     assert len(apis) == 300 == stats.kept and stats.skipped == len(first)
     assert len({a["meta"]["job_id"] for a in apis}) == 300 == len({normalised_name(a["name"]) for a in apis})

@@ -4,7 +4,8 @@ import os
 import subprocess
 import sys
 
-from toolace.testing.fake_server import FakeOpenAIServer, reply, status
+from toolace.dialogs.fake_agents import instance
+from toolace.testing.fake_server import FakeOpenAIServer, reply, requested_schema, status
 
 
 def run(*args, env=None, timeout=60):
@@ -21,12 +22,28 @@ def test_help_lists_commands():
 
 
 def test_doctor_against_a_server_prints_the_parsed_reply():
-    with FakeOpenAIServer() as server:
-        server.enqueue(reply({"city": "Lagos", "country": "Nigeria", "population_millions": 15.4}))
+    following = lambda body: reply(instance(requested_schema(body)[1]))  # noqa: E731 - a model that obeys
+    with FakeOpenAIServer(responder=following) as server:
+        server.enqueue(reply({"city": "Lagos", "country": "Nigeria", "population_millions": 15.4,
+                              "check": "tq-probe-7"}))
         out = run("doctor", "--base-url", server.base_url)
     assert out.returncode == 0, out.stderr
     assert "Lagos" in out.stderr and "tokens/s" in out.stderr and "fake-model" in out.stderr
-    assert server.requests[0]["response_format"]["type"] == "json_schema"
+    assert "ok: --structured json_schema (the setting in use) works here" in out.stderr
+    assert [r.get("response_format", {}).get("type") for r in server.requests] == ["json_schema", "json_object", None]
+
+
+def test_doctor_recommends_json_object_where_json_schema_is_refused():
+    def strict_refusing(body):  # a hosted API's strict mode refusing the probe's schema
+        mode, schema = requested_schema(body)
+        return status(400) if mode == "json_schema" else reply(instance(schema))
+
+    with FakeOpenAIServer(responder=strict_refusing) as server:
+        out = run("doctor", "--base-url", server.base_url)
+    assert out.returncode == 0, out.stderr
+    assert "--structured json_schema  refused" in out.stderr
+    assert "--structured json_object  honoured" in out.stderr
+    assert "use --structured json_object" in out.stderr and "json_schema is refused" in out.stderr
 
 
 def test_doctor_with_failing_engine_is_one_line_exit_1():

@@ -22,8 +22,9 @@ def test_file_values_defaults_and_overrides(tmp_path):
 @pytest.mark.parametrize("text, message", [
     ("[dialogs]\nworkerz = 3\n", r"toolace.toml: dialogs.workerz: unknown key"),
     ("[dialogs]\nworkers = 0\n", r"toolace.toml: dialogs.workers: Input should be greater than or equal to 1"),
-    ("[dialogs]\nturns = '3-1'\n", r"dialogs.turns: Value error, must look like MIN-MAX"),
-    ("[export]\nformats = ['csv']\n", r"export.formats.0: Input should be"),
+    ("[dialogs]\nturns = '3-1'\n", r"dialogs.turns: Value error, 3-1: need 2 <= MIN <= MAX"),
+    ("[dialogs]\nturns = '1-2'\n", r"dialogs.turns: .*a multi-turn dialog has 2\+ user turns"),
+    ("[export]\nformats = ['csv']\n", r"export.formats: Value error, unknown format 'csv'; choose from toolace, hf"),
     ("[engine\n", r"toolace.toml: not valid TOML"),
 ])
 def test_bad_values_name_the_key(tmp_path, text, message):

@@ -3,6 +3,7 @@
 import asyncio
 
 import orjson
+import pytest
 
 from dialog_apis import library
 from toolace.dialogs import gen_dialogs, kind_rows
@@ -173,3 +174,20 @@ async def test_a_turn_that_leaks_the_prompt_drops_the_dialog_at_once(tmp_path):
     assert rejected[0]["detail"] == 'the user agent repeated the dialog_user prompt: "ask for something that needs"'
     assert rejected[0]["messages"] == []  # dropped before the turn was written
     assert not any("Your task" in m["content"] for d in kept for m in d["messages"] if m["role"] == "user")
+
+
+def test_a_complexity_model_needs_a_backend_that_declares_prompt_logprobs(tmp_path):
+    """Capabilities are declared on the client (LLMClient.supports_prompt_logprobs) and checked before
+    the run starts, not discovered at the first request."""
+    from toolace.llm.fake import ScriptedLLM
+
+    class NoLogprobs(ScriptedLLM):
+        supports_prompt_logprobs = False
+
+    from dialog_apis import library
+    from toolace.dialogs import gen_dialogs
+    from toolace.errors import InputError
+    llm = NoLogprobs()
+    with pytest.raises(InputError, match="needs prompt log-probabilities, which NoLogprobs cannot give"):
+        asyncio.run(gen_dialogs(llm, library(), count=2, out=tmp_path / "d.jsonl", complexity_model="learner"))
+    assert llm.requests == [] and not (tmp_path / "d.jsonl").exists()

@@ -11,7 +11,7 @@ import pytest
 
 from test_formats_data import make_dialogs, write_dialogs
 from toolace.formats import EXPORTERS, IMPORTERS
-from toolace.formats.augment import HAMMER_ALPHABET, augment, irrelevance_eligible, mask_functions
+from toolace.formats.augment import MASK_ALPHABET, augment, irrelevance_eligible, mask_functions
 from toolace.formats.export import export_dialogs
 from toolace.formats.imports import import_dialogs
 from toolace.jsonl import read_jsonl
@@ -56,12 +56,12 @@ async def test_masking_everything_leaves_no_original_name_anywhere(tmp_path, fmt
         assert "mask" in row["meta"]["augment"]
 
 
-def test_masked_names_follow_hammer():
+def test_masked_names_follow_hammer_and_are_identifiers():
     dialog = DIALOGS[1]
     masked = mask_functions(dialog, random.Random(0))
     for api in masked.tools:
-        assert 5 <= len(api.name) <= 15 and set(api.name) <= set(HAMMER_ALPHABET)
-        assert all(4 <= len(p) <= 10 and set(p) <= set(HAMMER_ALPHABET) for p in api.properties)
+        assert 5 <= len(api.name) <= 15 and set(api.name) <= set(MASK_ALPHABET) and api.name.isidentifier()
+        assert all(4 <= len(p) <= 10 and set(p) <= set(MASK_ALPHABET) and p.isidentifier() for p in api.properties)
     assert [a.description for a in masked.tools] == [a.description for a in dialog.tools]
     renamed = {c.id: c.name for c in masked.calls()}
     for message in masked.messages:

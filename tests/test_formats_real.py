@@ -10,6 +10,7 @@ from toolace.formats import EXPORTERS, IMPORTERS
 from toolace.formats.callsyntax import print_calls, printable_name
 from toolace.formats.export import export_dialogs
 from toolace.formats.imports import import_dialogs
+from toolace.formats.names import restore_names
 from toolace.jsonl import read_jsonl
 from toolace.records import Dialog
 
@@ -132,6 +133,6 @@ async def test_real_dialogs_export_to_every_format_and_back(tmp_path):
             if fmt not in IMPORTERS:
                 continue
             await import_dialogs(out, fmt, tmp_path / "back.jsonl")
-            for dialog in read_jsonl(tmp_path / "back.jsonl", Dialog):
+            for dialog in map(restore_names, read_jsonl(tmp_path / "back.jsonl", Dialog)):
                 original = originals[dialog.id]
                 assert [(c.name, c.arguments) for c in dialog.calls()] == [(c.name, c.arguments) for c in original.calls()]

@@ -151,12 +151,28 @@ async def test_verify_writes_model_verdicts_and_provenance(tmp_path):
     assert '"judge_calls_saved": 2' in figures and '"wrong_type": 1' in figures
 
 
-def test_tools_are_only_the_called_ones():
+def test_every_judge_sees_every_offered_tool_the_called_ones_in_full():
     extra = copy.deepcopy(WEATHER)
-    extra["name"] = "get_news"
+    extra["name"], extra["description"] = "get_news", "Latest news headlines for a topic."
     dialog = good()
     dialog["tools"].append(extra)
     llm = ScriptedLLM(responder=by_flag())
     asyncio.run(judge(dialog, llm))
-    prompt = [r for r in llm.requests if r.schema_name == "inconsistent"][0].messages[0]["content"]
-    assert '"name":"get_weather"' in prompt and "get_news" not in prompt
+    asked = {r.schema_name: r.messages[0]["content"] for r in llm.requests}
+    assert set(asked) >= {"inconsistent", "bad_result"}
+    for prompt in asked.values():
+        assert '[called] {"name":"get_weather"' in prompt  # schema and all
+        assert "- get_news: Latest news headlines for a topic." in prompt and '"name":"get_news"' not in prompt
+    assert '"returns"' in asked["bad_result"] and '"returns"' not in asked["inconsistent"]
+
+
+def test_an_irrelevance_dialog_is_judged_with_the_tools_it_was_offered():
+    dialog = good()
+    dialog["kind"] = "irrelevance"
+    dialog["messages"] = [{"role": "user", "content": "Can you book me a table for two tonight?"},
+                          {"role": "assistant", "content": "I can't book restaurants; I can tell you the weather."}]
+    llm = ScriptedLLM(responder=by_flag())
+    asyncio.run(judge(dialog, llm))
+    prompt = next(r.messages[0]["content"] for r in llm.requests if r.schema_name == "inconsistent")
+    assert "- get_weather: " in prompt and "(none called)" not in prompt
+    assert "no offered function can do what the user wants" in prompt

@@ -21,11 +21,34 @@ from pathlib import Path
 
 import httpx
 
-from toolace.errors import EngineError, InputError
+from toolace.config import EngineConfig
+from toolace.errors import AuthError, EngineError, InputError
 from toolace.model_setup import BUNDLED_NAME, bundled_model_dir, is_ready, toolace_home
 
 EMBEDDED_MODEL_NAME = "smollm2-135m"
 STRUCTURED_OUTPUTS = '{"backend": "xgrammar", "disable_any_whitespace": true}'
+
+
+# Instructions that run bfloat16 natively; without them vLLM's CPU kernels emulate it, 2-3x slower than float32
+# (DESIGN §3: 50 against 97-152 tok/s on an AVX2-only EPYC).
+BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
+    """The instruction-set flags of the first CPU in ``/proc/cpuinfo`` (empty where it cannot be read)."""
+    try:
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            if line.startswith("flags"):
+                return set(line.partition(":")[2].split())
+    except OSError:
+        pass
+    return set()
+
+
+def cpu_dtype(flags: set[str] | None = None) -> str:
+    """The dtype the embedded CPU engine serves in: bfloat16 where the CPU computes it natively, else float32."""
+    flags = cpu_flags() if flags is None else flags
+    return "bfloat16" if any(f in flags for f in BF16_FLAGS) else "float32"
 
 
 def free_port() -> int:
@@ -41,6 +64,7 @@ class EngineSpec:
     model: str | None = None  # a folder or Hugging Face name; None = the bundled model
     served_name: str | None = None
     device: str = "cpu"
+    dtype: str = "auto"  # auto: cpu_dtype() on the CPU, vLLM's choice on a GPU
     host: str = "127.0.0.1"
     port: int | None = None
     max_model_len: int = 4096
@@ -63,6 +87,21 @@ class EngineSpec:
             return self.served_name
         return EMBEDDED_MODEL_NAME if not self.model else Path(self.model).name or self.model
 
+    @classmethod
+    def from_config(cls, config: EngineConfig, **more) -> "EngineSpec":
+        return cls(model=config.model or None, device=config.device, dtype=config.dtype, **more)
+
+    def resolved_dtype(self) -> str | None:
+        """The ``--dtype`` given to vLLM (None: vLLM's own choice, on a GPU)."""
+        if self.dtype != "auto":
+            return self.dtype
+        return cpu_dtype() if self.device == "cpu" else None
+
+    def describe(self) -> str:
+        dtype = self.resolved_dtype() or "dtype auto"
+        why = " from the CPU's flags" if self.dtype == "auto" and self.device == "cpu" else ""
+        return f"{self.device}, {dtype}{why}"
+
     def command(self, port: int) -> list[str]:
         if self.device not in ("cpu", "gpu"):
             raise InputError(f"--device must be cpu or gpu, not {self.device!r}")
@@ -75,6 +114,9 @@ class EngineSpec:
             "--structured-outputs-config", STRUCTURED_OUTPUTS,
             "--enable-prompt-tokens-details",
         ]
+        dtype = self.resolved_dtype()
+        if dtype and not any(a == "--dtype" or a.startswith("--dtype=") for a in self.extra_args):
+            cmd += ["--dtype", dtype]
         if self.device == "cpu":
             # CUDA graphs do not exist on the CPU; without eager mode start-up takes ~2 min instead of ~30 s.
             # One worker inside the engine-core process (with VLLM_ENABLE_V1_MULTIPROCESSING=0 below, which
@@ -187,15 +229,16 @@ def _kill_group(pgid: int, sig: int) -> None:
 
 @contextlib.contextmanager
 def endpoint(base_url: str | None, model: str | None, spec: EngineSpec | None = None,
-             on_wait=None) -> Iterator[tuple[list[str], str, Engine | None]]:
+             on_wait=None, api_key: str | None = None) -> Iterator[tuple[list[str], str, Engine | None]]:
     """Yield ``(base_urls, model, engine)``: the given server, or an embedded engine for the block.
 
-    ``base_url`` may hold several comma-separated endpoints serving the same model.
+    ``base_url`` may hold several comma-separated endpoints serving the same model; ``api_key`` (None: from
+    the environment) is only used to ask a server its model name.
     """
     if base_url:
         urls = [u.strip() for u in base_url.split(",") if u.strip()]
         if not model:
-            model = _served_model(urls[0])
+            model = _served_model(urls[0], api_key)
         yield urls, model, None
         return
     spec = spec or EngineSpec(model=model)
@@ -216,14 +259,40 @@ def _raise_keyboard_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def _served_model(base_url: str) -> str:
+@contextlib.contextmanager
+def open_llm(config: EngineConfig, on_started=None, on_wait=None) -> Iterator:
+    """An ``OpenAIClient`` set up from ``config``: on its endpoint(s), or on an embedded engine for the block.
+
+    The embedded CPU engine gets the longer timeout and the in-flight cap that a slow CPU needs.
+    """
+    from toolace.llm.openai_client import OpenAIClient
+
+    spec = None if config.base_url else EngineSpec.from_config(config)
+    with endpoint(config.base_url or None, config.model or None, spec, on_wait, config.key()) as (urls, model, engine):
+        if engine is not None and on_started:
+            on_started(engine)
+        embedded_cpu = engine is not None and engine.spec.device == "cpu"
+        yield OpenAIClient(urls, model, api_key=config.key(), timeout=config.resolved_timeout(embedded_cpu),
+                           max_in_flight=config.resolved_in_flight(embedded_cpu), structured=config.structured,
+                           extra_body=config.extra_body)
+
+
+def _served_model(base_url: str, api_key: str | None = None) -> str:
     """Ask a server which model it serves (when the user gave a URL but no model name)."""
+    from toolace.llm.openai_client import auth_problem, resolve_api_key
+
+    key, source = resolve_api_key(api_key)
     try:
-        data = httpx.get(f"{base_url.rstrip('/')}/models", timeout=10.0).json()
+        response = httpx.get(f"{base_url.rstrip('/')}/models", timeout=10.0,
+                             headers={"Authorization": f"Bearer {key}"})
+        if response.status_code in (401, 403):
+            raise AuthError(auth_problem(base_url, response.status_code, source))
+        data = response.json()
         return data["data"][0]["id"]
     except (httpx.HTTPError, ValueError, KeyError, IndexError) as e:
         raise EngineError(f"cannot list models at {base_url} ({type(e).__name__}); "
                           "is the server running? pass --model to skip this check") from None
 
 
-__all__ = ["BUNDLED_NAME", "EMBEDDED_MODEL_NAME", "Engine", "EngineSpec", "endpoint", "free_port"]
+__all__ = ["BUNDLED_NAME", "EMBEDDED_MODEL_NAME", "Engine", "EngineSpec", "cpu_dtype", "endpoint", "free_port",
+           "open_llm"]

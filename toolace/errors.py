@@ -21,6 +21,17 @@ class EngineError(ToolaceError):
     """The engine could not be reached, started or kept answering."""
 
 
+class RequestRefused(EngineError):
+    """The endpoint answered 4xx to a request: sent again as it is, it would be refused again."""
+
+
+class AuthError(ToolaceError):
+    """The endpoint refused the API key (HTTP 401/403): every further request would be refused too.
+
+    Not an ``EngineError``: runners stop at once instead of counting it as one job's fault and retrying.
+    """
+
+
 class StructuredOutputError(ToolaceError):
     """The model did not produce a valid structured reply within the allowed attempts."""
 

@@ -73,6 +73,7 @@ async def run_pipeline(config: RunConfig, run_dir: Path, *, llm_factory: Callabl
     from toolace.apis.stats import extra_rows, library_stats
     from toolace.apis.synth import SynthConfig, synth_apis
     from toolace.dialogs.generate import gen_dialogs
+    from toolace.dialogs.plan import parse_turns
     from toolace.dialogs.generate import summary_rows as dialog_rows
     from toolace.formats.export import export_dialogs
     from toolace.formats.imports import import_apis
@@ -123,7 +124,7 @@ async def run_pipeline(config: RunConfig, run_dir: Path, *, llm_factory: Callabl
             stats = await import_apis([Path(p) for p in config.apis.import_files], config.apis.import_format,
                                       run / "apis.jsonl")
         else:
-            synth = SynthConfig(dedup_threshold=config.apis.dedup_threshold)
+            synth = SynthConfig(dedup_threshold=config.apis.dedup_threshold, chain=config.apis.chain)
             if config.apis.levels:
                 synth.levels = dict(config.apis.levels)
             if config.apis.mutations:
@@ -136,10 +137,9 @@ async def run_pipeline(config: RunConfig, run_dir: Path, *, llm_factory: Callabl
     async def dialogs_stage():
         apis = list(read_jsonl(run / "apis.jsonl", Api))
         consistency = config.dialogs.consistency or (1 if embedded else 3)
-        low, _, high = config.dialogs.turns.partition("-")
         stats = await gen_dialogs(llm_factory(), apis, count=config.dialogs.count, out=run / "dialogs.jsonl",
                                   workers=config.dialogs.workers, mix=config.dialogs.mix or None,
-                                  turns=(int(low), int(high or low)), seed=config.seed, consistency=consistency,
+                                  turns=parse_turns(config.dialogs.turns), seed=config.seed, consistency=consistency,
                                   tool_error_rate=config.dialogs.tool_error_rate, shard=shard, console=console)
         return kept(stats, "dialogs", dialog_rows(run / "dialogs.jsonl"))
     await stage("dialogs", dialogs_stage)

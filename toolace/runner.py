@@ -229,6 +229,7 @@ async def run_jobs(
     with progress:
         task_id = progress.add_task(label, total=goal, completed=stats.kept if target else 0, tokens=0)
         in_flight: set[asyncio.Task] = set()
+        finished: set[asyncio.Task] = set()
         exhausted = False
         try:
             while True:
@@ -289,6 +290,9 @@ async def run_jobs(
                     progress.update(task_id, completed=(stats.kept if target else stats.kept + stats.rejected
                                                         + stats.skipped), tokens=stats.usage.total_tokens)
         finally:
+            for task in finished:  # an error that stops the run (AuthError) may have come back from several jobs
+                if task.done() and not task.cancelled():
+                    task.exception()
             for task in in_flight:
                 task.cancel()
             if in_flight:  # let cancelled jobs unwind (and count what they spent) before returning
@@ -331,7 +335,9 @@ def summary_table(title: str, stats: RunStats, extra_rows: Iterable[tuple[str, A
     table.add_row("requests", f"{u.requests} ({u.retries} retries, {u.reasks} re-asks{abandoned})")
     for reason, n in sorted(u.failures.items()):
         table.add_row(f"  engine/format failure: {reason}", str(n))
-    table.add_row("tokens", f"{u.prompt_tokens:,} prompt ({u.cached_tokens:,} cached), {u.completion_tokens:,} completion")
+    reasoning = f" ({u.reasoning_tokens:,} of them reasoning)" if u.reasoning_tokens else ""
+    table.add_row("tokens", f"{u.prompt_tokens:,} prompt ({u.cached_tokens:,} cached), "
+                            f"{u.completion_tokens:,} completion{reasoning}")
     if stats.elapsed:
         done = stats.kept + stats.rejected
         table.add_row("time", f"{stats.elapsed:.1f} s ({done / stats.elapsed:.2f} items/s, "

@@ -7,15 +7,16 @@ Check ids: ``invalid_schema`` (parameters or returns not a valid 2020-12 JSON Sc
 not ``type: object``, ``required`` naming unknown properties, a ``$ref`` that does not resolve,
 enum values or defaults invalid against their own property schema, a ``pattern`` that is not an
 ECMA-262 regular expression), ``missing_description`` (the API or any parameter, nested ones too),
-``bad_name`` (function or parameter name not matching the name pattern), ``missing_returns`` (only
-when a returns schema is required).
+``bad_name`` (function or parameter name not matching the name pattern), ``missing_returns`` and
+``unstructured_returns`` (only when a returns schema is required, as for synthesised APIs: a result
+object, or a list of objects, whose fields are not described makes hollow tool results, DESIGN §1.3).
 
 Schemas are read through ``toolace.schema_reading`` (``$ref`` inlined, ``allOf`` merged), so a
 description kept in ``$defs`` is found where the reference uses it. ``api_findings`` also tells
 which failures are *blemishes*: flaws of the declaration that do not change which arguments are
 valid (a default or an enum member off its own type, a parameter or nested field without a
-description, a pattern that needs reading without the ``u`` flag). ``verify`` warns about those instead of
-rejecting a dialog for them; ``synth-apis`` rejects them all.
+description, a pattern that needs reading without the ``u`` flag). ``verify`` warns about those
+instead of rejecting a dialog for them; ``synth-apis`` rejects them all.
 
 Paths read like ``parameters.properties.city.enum[2]``; names that are not plain identifiers are
 quoted (``parameters.properties["start date"]``).
@@ -214,7 +215,7 @@ def _pattern_findings(regex: str, path: str) -> Iterator[Finding]:
         yield Finding(Failure(check="invalid_schema", path=path,
                               message="pattern has a '{' that is not a count like {2} or {1,3} after something "
                                       "(escape it as \\{ to mean the character)"))
-    elif not compiled.unicode:
+    else:
         yield Finding(Failure(check="invalid_schema", path=path,
                               message="pattern is ECMA-262 only without the u flag JSON Schema asks for "
                                       f"(read without it): {regex!r}"), blemish=True)
@@ -222,6 +223,22 @@ def _pattern_findings(regex: str, path: str) -> Iterator[Finding]:
 
 def _under(base: str, path: str) -> str:
     return f"{base}{'' if not path or path.startswith('[') else '.'}{path}"
+
+
+def unstructured(schema: Any, path: str) -> Iterator[Failure]:
+    """Objects in a result schema that do not say what they hold (no ``properties``, no value schema)."""
+    if not isinstance(schema, dict):
+        return
+    kind = schema.get("type")
+    if kind == "object" or (kind is None and "properties" in schema):
+        props = schema.get("properties")
+        if not (isinstance(props, dict) and props) and not isinstance(schema.get("additionalProperties"), dict):
+            yield Failure(check="unstructured_returns", path=path,
+                          message="an object in the result has no described fields")
+        for name, sub in (props or {}).items() if isinstance(props, dict) else ():
+            yield from unstructured(sub, join(join(path, "properties"), name))
+    elif kind == "array":
+        yield from unstructured(schema.get("items"), join(path, "items"))
 
 
 def _text(value: Any) -> bool:
@@ -282,9 +299,13 @@ def api_findings(api: dict | Api, *, name_pattern: str = DEFAULT_NAME_PATTERN,
                             if f.failure.check != "invalid_schema")
 
     if has_returns:
-        findings.extend(Finding(f) for f in _meta_failures(returns, "returns"))
+        meta = _meta_failures(returns, "returns")
+        view = read_schema(returns)
+        findings.extend(Finding(f) for f in meta)
         findings.extend(Finding(Failure(check="invalid_schema", path=_under("returns", where), message=message))
-                        for where, message in read_schema(returns).problems)
+                        for where, message in view.problems)
+        if require_returns and not meta:
+            findings.extend(Finding(f) for f in unstructured(view.schema, "returns"))
     elif require_returns:
         findings.append(Finding(Failure(check="missing_returns", path="returns", message="the API has no returns schema")))
     return findings

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import random
 from functools import lru_cache
+from string import Template
 from typing import Any
 
 import orjson
@@ -20,11 +21,13 @@ from toolace.prompts import PROMPTS_DIR, load_prompt
 
 MUTATIONS = ("add_parameters", "add_functionality", "add_constraints", "mutate_type", "add_nesting",
              "update_returns")
+CHAIN = "chain"  # not drawn like a mutation: a family job writes the next API of an earlier one
 
 LEVEL_TEXT = {
     "single": "one functionality: write a simple, focused API for it",
     "siblings": "related functionalities: write one richer API that serves them together",
     "cross": "functionalities from different domains: write one API that combines them in a plausible way",
+    "family": "the functionalities of the example's family: write the next API of that family",
 }
 
 
@@ -33,8 +36,8 @@ def mutation_instructions() -> dict[str, str]:
     """``prompts/api_mutations.txt`` as {operation: instruction}."""
     text = load_prompt("api_mutations").text
     instructions = dict(line.split(": ", 1) for line in text.splitlines() if line.strip())
-    if set(instructions) != set(MUTATIONS):
-        raise ValueError(f"prompts/api_mutations.txt must define exactly {', '.join(MUTATIONS)}")
+    if set(instructions) != {*MUTATIONS, CHAIN}:
+        raise ValueError(f"prompts/api_mutations.txt must define exactly {', '.join(MUTATIONS)}, {CHAIN}")
     return instructions
 
 
@@ -83,10 +86,14 @@ class ExampleBuffer:
         return len(self.seeds) + len(self.recent)
 
 
-def synthesis_messages(subtree_text: str, level: str, example_json: str, operation: str) -> Messages:
-    """The chat messages for one API: static instructions first (prefix-cached), then the job."""
+def synthesis_messages(subtree_text: str, level: str, example_json: str, operation: str,
+                       field: str | None = None) -> Messages:
+    """The chat messages for one API: static instructions first (prefix-cached), then the job.
+
+    ``field`` is the example's result field a ``chain`` API takes as its first parameter.
+    """
+    instruction = Template(mutation_instructions()[operation]).substitute(field=field or "")
     task = load_prompt("api_synth_task").render(
         level_text=LEVEL_TEXT[level], subtree=subtree_text, example=example_json,
-        operation=operation.replace("_", " "),
-        instruction=mutation_instructions()[operation])
+        operation=operation.replace("_", " "), instruction=instruction)
     return [{"role": "system", "content": load_prompt("api_synth").text}, {"role": "user", "content": task}]

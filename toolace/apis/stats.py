@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 from rich.table import Table
 
+from toolace.apis.links import find_links
 from toolace.jsonl import iter_jsonl
 from toolace.llm.base import Usage
 from toolace.runner import RunStats, rejected_path, stats_path, summary_table
@@ -52,9 +53,12 @@ class LibraryStats:
     types: Counter = field(default_factory=Counter)
     levels: Counter = field(default_factory=Counter)
     mutations: Counter = field(default_factory=Counter)
+    # What link finding needs of each API (names, domains, plain types): small even for 100k APIs.
+    _linkable: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     def add(self, api: dict[str, Any]) -> None:
         self.apis += 1
+        self._linkable.append(_linkable(api))
         domain = api.get("domain") or []
         self.domains[str(domain[0]) if isinstance(domain, list) and domain else "(none)"] += 1
         parameters = api.get("parameters")
@@ -86,12 +90,32 @@ class LibraryStats:
         for title, counts in (("diversity levels", self.levels), ("mutations", self.mutations)):
             if counts:
                 rows.append((title, ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))))
+        links = self.links()
+        rows.append(("output -> input links", str(len(links))))
+        rows += [(f"  {a}.{f} -> {b}.{p}", "") for a, f, b, p in links[:10]]
+        if len(links) > 10:
+            rows.append(("  (more links)", str(len(links) - 10)))
         return rows
+
+    def links(self) -> list[tuple[str, str, str, str]]:
+        """(producer, result field, consumer, parameter) of every output -> input link (dependent dialogs)."""
+        apis = self._linkable
+        return [(apis[p]["name"], f, apis[c]["name"], param) for p, f, c, param in find_links(apis)]
 
     def to_dict(self) -> dict[str, Any]:
         return {"apis": self.apis, "parameters": self.parameters, "nested": self.nested,
                 "with_returns": self.with_returns, "domains": dict(self.domains), "types": dict(self.types),
-                "levels": dict(self.levels), "mutations": dict(self.mutations)}
+                "levels": dict(self.levels), "mutations": dict(self.mutations),
+                "links": [list(link) for link in self.links()]}
+
+
+def _linkable(api: dict[str, Any]) -> dict[str, Any]:
+    def plain(schema: Any) -> dict[str, Any]:
+        props = schema.get("properties") if isinstance(schema, dict) else None
+        return {"type": schema.get("type"), "properties": {k: {"type": v.get("type")} for k, v in props.items()
+                                                             if isinstance(v, dict)}} if isinstance(props, dict) else {}
+    return {"name": str(api.get("name")), "domain": api.get("domain") if isinstance(api.get("domain"), list) else [],
+            "parameters": plain(api.get("parameters")), "returns": plain(api.get("returns"))}
 
 
 def library_stats(path: Path) -> LibraryStats:

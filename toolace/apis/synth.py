@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,12 @@ import networkx as nx
 import orjson
 from rich.console import Console
 
-from toolace.apis.adapt import LEVELS, SubtreeSampler
+from toolace.apis.adapt import LEVELS, Subtree, SubtreeSampler
 from toolace.apis.checks import DEFAULT_NAME_PATTERN, api_problems
 from toolace.apis.dedup import NearDuplicates
-from toolace.apis.evolve import MUTATIONS, ExampleBuffer, load_examples, prompt_hash, synthesis_messages
-from toolace.apis.spec import SPEC_SCHEMA, spec_to_api
+from toolace.apis.evolve import CHAIN, MUTATIONS, ExampleBuffer, load_examples, prompt_hash, synthesis_messages
+from toolace.apis.links import handles
+from toolace.apis.spec import SPEC_SCHEMA, api_to_spec, chained_spec_schema, spec_to_api
 from toolace.apis.stats import library_stats, run_stats_from_dict
 from toolace.errors import InputError
 from toolace.jsonl import iter_jsonl
@@ -33,6 +35,7 @@ from toolace.tree import load_tree, path_names
 
 DEFAULT_LEVELS = {"single": 0.4, "siblings": 0.35, "cross": 0.25}
 DEFAULT_MUTATIONS = {name: 1 / len(MUTATIONS) for name in MUTATIONS}
+DEFAULT_CHAIN_SHARE = 0.34
 
 
 def parse_proportions(text: str | None, allowed: tuple[str, ...], option: str) -> dict[str, float]:
@@ -63,10 +66,11 @@ class SynthConfig:
     levels: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_LEVELS))
     mutations: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MUTATIONS))
     dedup_threshold: float = 0.85
+    chain: float = DEFAULT_CHAIN_SHARE  # share of jobs that write the next API of a family (0 = none)
     name_pattern: str = DEFAULT_NAME_PATTERN
     rejected: Path | None = None  # default: apis.rejected.jsonl beside the output
     temperature: float = 0.8
-    max_tokens: int = 1200
+    max_tokens: int = 1600
     buffer_size: int = 256
 
 
@@ -83,30 +87,64 @@ class ApiSynthesizer:
         self.levels, self.level_weights = zip(*[(k, v) for k, v in config.levels.items() if v > 0])
         self.ops, self.op_weights = zip(*[(k, v) for k, v in config.mutations.items() if v > 0])
         self.prompt_hash = prompt_hash()
+        self.producers: list[dict[str, Any]] = []  # kept APIs a family (chain) job can extend
+        self.extended: Counter = Counter()  # (producer, field) -> chain APIs written for it
+        self.chains = 0  # family jobs started (resumed ones included)
 
     def remember(self, api: dict[str, Any]) -> None:
-        """Take in an API kept earlier (resume): it joins the buffer and the duplicate index."""
+        """Take in an API kept earlier (resume): it joins the buffer, the duplicate index and the families."""
         self.duplicates.admit(api)
+        self._keep(api)
+        for link in (api.get("meta") or {}).get("links") or []:
+            self.extended[(link["from"], link["field"])] += 1
+            self.chains += 1
+
+    def _keep(self, api: dict[str, Any]) -> None:
         self.buffer.add(api)
+        nodes = (api.get("meta") or {}).get("tree_nodes") or []
+        if handles(api) and nodes and all(n in self.tree for n in nodes):
+            self.producers.append(api)
+
+    def _chain_job(self, rng: random.Random, index: int) -> tuple[dict[str, Any], str, str] | None:
+        """(producer, field, type) for a family job, or None. Family jobs keep up with the chain share
+        of the jobs started so far, from the moment some kept API has an identifier to pass on (the
+        first jobs of a run find none yet, and the next ones catch up)."""
+        share = self.config.chain
+        if not self.producers or share <= 0 or self.chains >= int((index + 1) * share):
+            return None
+        self.chains += 1
+        options = [(api, f, t) for api in self.producers for f, t in handles(api)]
+        fewest = min(self.extended[(api["name"], f)] for api, f, _ in options)
+        return rng.choice([o for o in options if self.extended[(o[0]["name"], o[1])] == fewest])
 
     def jobs(self):
         return (Job(f"api-{self.seed}-{i:07d}", i) for i in itertools.count())
 
     async def __call__(self, job: Job) -> Outcome:
         rng = random.Random(f"{self.seed}:{job.payload}")
-        level = rng.choices(self.levels, self.level_weights)[0]
-        subtree = self.sampler.sample(rng, level)
-        operation = rng.choices(self.ops, self.op_weights)[0]
-        parent, example = self.buffer.sample(rng)
-        messages = synthesis_messages(self.sampler.describe(subtree), subtree.level, example, operation)
-        result = await self.llm.chat(messages, schema=SPEC_SCHEMA, schema_name="api_spec",
+        chain = self._chain_job(rng, job.payload)
+        links = []
+        if chain:
+            producer, field_, type_ = chain
+            subtree = Subtree("family", tuple(producer["meta"]["tree_nodes"]))
+            operation, parent, schema = CHAIN, producer["name"], chained_spec_schema(field_, type_)
+            example = orjson.dumps(api_to_spec(producer)).decode()
+            links = [{"from": producer["name"], "field": field_, "parameter": field_}]
+            self.extended[(producer["name"], field_)] += 1  # the next family job picks another field
+        else:
+            level = rng.choices(self.levels, self.level_weights)[0]
+            subtree = self.sampler.sample(rng, level)
+            operation, schema, field_ = rng.choices(self.ops, self.op_weights)[0], SPEC_SCHEMA, None
+            parent, example = self.buffer.sample(rng)
+        messages = synthesis_messages(self.sampler.describe(subtree), subtree.level, example, operation, field_)
+        result = await self.llm.chat(messages, schema=schema, schema_name="api_spec",
                                      temperature=self.config.temperature, max_tokens=self.config.max_tokens,
                                      seed=rng.randrange(2**31))
         api, failures, counters = spec_to_api(result.parsed)
         api["domain"] = path_names(self.tree, subtree.main)
         api["meta"] = {"source": "synth", "job_id": job.id, "parent": parent, "mutation": operation,
                        "level": subtree.level, "tree_nodes": list(subtree.nodes), "prompt": self.prompt_hash,
-                       "model": result.model or self.llm.model, "seed": self.seed}
+                       "model": result.model or self.llm.model, "seed": self.seed, **({"links": links} if links else {})}
         failures += api_problems(api, name_pattern=self.config.name_pattern, require_returns=True)
         if failures:
             reason = failures[0].check
@@ -117,7 +155,7 @@ class ApiSynthesizer:
             return Outcome(rejected={"id": job.id, "reason": "duplicate", "duplicate_of": duplicate[0],
                                      "similarity": duplicate[1], "api": api},
                            reason="duplicate", usage=result.usage, counters=counters)
-        self.buffer.add(api)
+        self._keep(api)
         return Outcome(kept=api, usage=result.usage, counters=counters)
 
 

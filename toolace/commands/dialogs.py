@@ -8,11 +8,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from toolace.cli_app import BaseUrl, Model, Timeout, app, console, llm_session
+from toolace.cli_app import app, console, engine_options, llm_session
+from toolace.config import EngineConfig
 from toolace.dialogs import gen_dialogs
 from toolace.dialogs.complexity import parse_band
 from toolace.dialogs.generate import summary_rows
-from toolace.dialogs.plan import DEFAULT_MIX, parse_mix, parse_turns
+from toolace.dialogs.plan import DEFAULT_MIX, DEFAULT_TURNS, parse_mix, parse_turns
 from toolace.errors import InputError
 from toolace.jsonl import read_jsonl
 from toolace.records import Api
@@ -22,6 +23,7 @@ _MIX_HELP = ",".join(f"{k}={v:g}" for k, v in DEFAULT_MIX.items())
 
 
 @app.command("gen-dialogs")
+@engine_options()
 def gen_dialogs_command(
     apis: Annotated[Path, typer.Option("--apis", help="API library (canonical JSONL: synthesised or imported).")],
     out: Annotated[Path, typer.Option("--out", help="Dialogs to write (JSONL, appended; resumable).")]
@@ -31,7 +33,7 @@ def gen_dialogs_command(
     mix: Annotated[Optional[str], typer.Option(
         "--mix", help=f"Kinds and their shares (default: {_MIX_HELP}; 10% of non_tool is irrelevance); "
         "kinds: single, parallel, dependent, non_tool, irrelevance, clarify, multi_turn")] = None,
-    turns: Annotated[str, typer.Option("--turns", help="MIN-MAX user turns of a multi_turn dialog.")] = "2-3",
+    turns: Annotated[str, typer.Option("--turns", help="MIN-MAX user turns of a multi_turn dialog (MIN >= 2).")] = DEFAULT_TURNS,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the job stream (same seed = same plans).")] = 0,
     consistency: Annotated[Optional[int], typer.Option(
         "--consistency", min=1, help="Samples per assistant call step that must agree "
@@ -46,9 +48,7 @@ def gen_dialogs_command(
     rejected: Annotated[Optional[Path], typer.Option(
         "--rejected", help="Dropped dialogs with reasons (default: OUT with .rejected.jsonl).")] = None,
     shard: Annotated[Optional[str], typer.Option("--shard", help="I/N: this machine's share of the jobs.")] = None,
-    base_url: BaseUrl = None,
-    model: Model = None,
-    timeout: Timeout = 300.0,
+    *, engine: EngineConfig,  # the engine options, from @engine_options
 ) -> None:
     """Simulate dialogs (single, parallel, dependent, non-tool, clarify, multi-turn) over an API library."""
     if not apis.exists():
@@ -61,10 +61,10 @@ def gen_dialogs_command(
         raise InputError("--complexity-band needs --complexity-model (the model whose loss is the measure)")
     shard_spec = parse_shard(shard)
     rejected = rejected or rejected_path(out)
-    with llm_session(base_url, model, timeout) as llm:
+    with llm_session(engine) as llm:
         stats = asyncio.run(gen_dialogs(
             llm, library, count=count, out=out, workers=workers, mix=weights, turns=turn_range, seed=seed,
-            consistency=consistency or (3 if base_url else 1), tool_error_rate=tool_error_rate,
+            consistency=consistency or (3 if engine.base_url else 1), tool_error_rate=tool_error_rate,
             complexity_model=complexity_model, complexity_band=band, shard=shard_spec, rejected=rejected,
             console=console))
     console.print(summary_table(f"gen-dialogs -> {out}", stats, summary_rows(out)))

@@ -8,46 +8,43 @@ from typing import Annotated, Optional
 
 import typer
 
-from toolace.cli_app import BaseUrl, Model, app, console, llm_session
-from toolace.config import load_config
+from toolace.cli_app import app, console, engine_options, llm_session
+from toolace.config import EngineConfig, engine_from_options, load_config
 from toolace.errors import InputError
 from toolace.merge import merge_runs
 from toolace.runner import parse_shard
 
 
 @app.command()
+@engine_options()
 def run(
     config_file: Annotated[Optional[Path], typer.Argument(metavar="CONFIG", help="Run config (TOML).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="Run directory (default outputs/NAME).")] = None,
-    base_url: BaseUrl = None,
-    model: Model = None,
     seed: Annotated[Optional[int], typer.Option(help="Override the config's seed.")] = None,
     set_: Annotated[list[str], typer.Option("--set", help="Override a config value: KEY=VALUE (repeatable).")] = [],
     shard: Annotated[Optional[str], typer.Option(help="Run only shard I of N (I/N), split by dialog id.")] = None,
+    *, engine: EngineConfig,  # the engine options given, laid over the config file's [engine]
 ) -> None:
     """Run the whole pipeline (tree, APIs, dialogs, verify, export, report) into one directory."""
     from toolace.pipeline import lazy_llm, run_pipeline
 
     overrides = list(set_)
-    if base_url is not None:
-        overrides.append(f'engine.base_url="{base_url}"')
-    if model is not None:
-        overrides.append(f'engine.model="{model}"')
     if seed is not None:
         overrides.append(f"seed={seed}")
     config = load_config(config_file, overrides)
+    given = {name: getattr(engine, name) for name in engine.model_fields_set}
+    config.engine = engine_from_options(given, base=config.engine)
     shard_spec = parse_shard(shard)
     run_dir = out or Path("outputs") / config.name
     if shard_spec and out is None:
         run_dir = Path("outputs") / f"{config.name}-shard{shard_spec[0]}of{shard_spec[1]}"
-    engine = config.engine
 
     def open_session():
-        return llm_session(engine.base_url or None, engine.model or None, engine.timeout)
+        return llm_session(config.engine)
 
     async def go():
         with lazy_llm(open_session) as factory:
-            return await run_pipeline(config, run_dir, llm_factory=factory, embedded=not engine.base_url,
+            return await run_pipeline(config, run_dir, llm_factory=factory, embedded=not config.engine.base_url,
                                       shard=shard_spec, console=console)
 
     summary = asyncio.run(go())

@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from toolace.cli_app import BaseUrl, Model, Timeout, app, console, llm_session
+from toolace.cli_app import app, console, engine_options, llm_session
+from toolace.config import EngineConfig
 from toolace.grow_tree import grow_tree, start_tree
 from toolace.tree_stats import grow_table, stats_file
 from toolace.tree import load_tree
@@ -28,6 +29,7 @@ def show_tree(
 
 
 @app.command("grow-tree")
+@engine_options()
 def grow_tree_command(
     out: Annotated[Path, typer.Option("--out", help="Grown tree file; an existing one is continued.")],
     depth: Annotated[int, typer.Option("--depth", help="No node deeper than this below the root.")],
@@ -37,14 +39,12 @@ def grow_tree_command(
         "--docs", help="Folder (or file) of plain-text documents to extract domains and functionalities from.")] = None,
     workers: Annotated[int, typer.Option("--workers", help="Requests in flight.")] = 16,
     seed: Annotated[Optional[int], typer.Option("--seed", help="Base sampling seed (per-node seeds derive from it).")] = None,
-    base_url: BaseUrl = None,
-    model: Model = None,
-    timeout: Timeout = 300.0,
+    *, engine: EngineConfig,  # the engine options, from @engine_options
 ) -> None:
     """Grow a domain tree with the LLM within depth and branching limits (resumable)."""
     # Bad options or a bad tree file stop here, before an engine is started for nothing.
     start_tree(tree=tree, out=out, depth=depth, branching=branching, docs=docs, workers=workers)
-    with llm_session(base_url, model, timeout) as llm:
+    with llm_session(engine) as llm:
         stats = asyncio.run(grow_tree(llm, tree=tree, out=out, depth=depth, branching=branching, docs=docs,
                                       workers=workers, seed=seed, console=console))
     console.print(grow_table(stats, title=f"grow-tree -> {out}"))

@@ -9,7 +9,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from toolace.cli_app import BaseUrl, Model, Timeout, app, console, llm_session
+from toolace.cli_app import app, console, engine_options, llm_session
+from toolace.config import EngineConfig
 from toolace.errors import InputError
 from toolace.runner import parse_shard, rejected_path, summary_table
 from toolace.verify.config import RuleConfig
@@ -17,6 +18,7 @@ from toolace.verify.run import summary_rows, verify_dialogs
 
 
 @app.command()
+@engine_options()
 def verify(
     inputs: Annotated[list[Path], typer.Argument(help="Dialog JSONL files (canonical form, any source).")],
     out: Annotated[Path, typer.Option("--out", help="Dialogs that passed, with their verdict.")] = Path("verified.jsonl"),
@@ -32,9 +34,7 @@ def verify(
     strict: Annotated[bool, typer.Option(
         "--strict", help="Reject on warnings too (flaws of tool declarations the dialog does not depend on).")] = False,
     shard: Annotated[Optional[str], typer.Option("--shard", help="Only shard I of N (I/N), by dialog id.")] = None,
-    base_url: BaseUrl = None,
-    model: Model = None,
-    timeout: Timeout = 300.0,
+    *, engine: EngineConfig,  # the engine options, from @engine_options
 ) -> None:
     """Check dialogs with every ToolACE rule, then an LLM judge; passed ones go to --out, the rest
     to --rejected with the failed check ids, messages and JSON paths. Resumable by dialog id."""
@@ -45,7 +45,7 @@ def verify(
         if not path.is_file():
             raise InputError(f"{path}: no such file")
     rejected = rejected or rejected_path(out)
-    session = contextlib.nullcontext(None) if rules_only else llm_session(base_url, model, timeout)
+    session = contextlib.nullcontext(None) if rules_only else llm_session(engine)
     with session as llm:
         stats = asyncio.run(verify_dialogs(inputs, out=out, rejected=rejected, llm=llm, workers=workers,
                                            exec_tools=exec_tools, exec_timeout=exec_timeout, config=config,

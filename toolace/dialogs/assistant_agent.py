@@ -13,14 +13,72 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from toolace.dialogs.render import sectioned, transcript
+import orjson
+
+from toolace.dialogs.plan import Call, Step
+from toolace.dialogs.render import about, sectioned, transcript
+from toolace.dialogs.schemas import assistant_schema
 from toolace.errors import StructuredOutputError
-from toolace.llm.base import Usage
+from toolace.llm.base import LLMClient, Usage
 
 PROMPT = "dialog_assistant"
 # Enough for the schema bounds even in digits (one token each for this tokenizer family).
 CALL_MAX_TOKENS = 800
-TEXT_MAX_TOKENS = 600
+TEXT_MAX_TOKENS = 900
+
+
+# What each field of the reply holds, in the words of the prompt's reply shape (``reply_shape``).
+FIELD_TEXT = {
+    "intent": "what the user wants, in one sentence",
+    "tools": "the names of the tools you call",
+    "argument": "an argument's name",
+    "calls": 'the calls, each {"name": ..., "arguments": {...}}',
+    "message": "your message to the user",
+}
+
+
+def reply_shape(schema: dict[str, Any]) -> str:
+    """The reply schema as the JSON template the prompt shows, so the words and the schema cannot
+    disagree: constants and enums as their values, every other field as what it holds."""
+    def shape(key: str, sub: dict[str, Any]) -> str:
+        if "const" in sub:
+            return orjson.dumps(sub["const"]).decode()
+        if key in FIELD_TEXT:
+            return f"<{FIELD_TEXT[key]}>"
+        if "enum" in sub:
+            return "<one of " + ", ".join(orjson.dumps(v).decode() for v in sub["enum"]) + ">"
+        if sub.get("type") == "array":
+            return f"[{shape(key, sub['items'])}, ...]"
+        props = sub.get("properties") or {}
+        return "{" + ", ".join(f'"{name}": {shape(name, p)}' for name, p in props.items()) + "}"
+    return shape("", schema)
+
+
+def text_step(action: str, step: Step) -> tuple[str, dict[str, Any]]:
+    """The task line and reply schema of a text step: ``ask``, ``answer``, ``irrelevant`` or ``summarize``."""
+    prompt = sectioned(PROMPT)
+    if action == "ask":
+        api = step.calls[0].api
+        task = prompt.render("ask", missing=step.missing.replace("_", " "), missing_about=about(api, step.missing))
+    else:
+        task = prompt.render(action)
+    schema = assistant_schema(action if action in ("ask", "summarize") else "answer")
+    return f"{task}\n{prompt.render('format', shape=reply_shape(schema))}", schema
+
+
+def call_step(planned: list[Call], fixed: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+    """The task line and reply schema of a turn calling ``planned`` (``fixed`` values pinned: dependent)."""
+    prompt = sectioned(PROMPT)
+    names = ", ".join(dict.fromkeys(c.api.name for c in planned))
+    if fixed:
+        link = planned[0].link
+        task = prompt.render("dependent", names=names, argument=link.argument, field=link.field)
+    elif len(planned) > 1:
+        task = prompt.render("parallel", n=len(planned), names=names)
+    else:
+        task = prompt.render("call", names=names)
+    schema = assistant_schema("call", [(c.api, fixed) for c in planned])
+    return f"{task}\n{prompt.render('format', shape=reply_shape(schema))}", schema
 
 
 class Inconsistent(Exception):
@@ -71,7 +129,7 @@ def assistant_messages(tools: str, messages: list[dict[str, Any]], task: str) ->
     return [{"role": "user", "content": text}]
 
 
-async def _sample(llm: Any, asked: list[dict], schema: dict, n: int, temperature: float, max_tokens: int,
+async def _sample(llm: LLMClient, asked: list[dict], schema: dict, n: int, temperature: float, max_tokens: int,
                   usage: Usage) -> list[dict[str, Any]]:
     """``n`` replies to the same request, their usage added to ``usage`` (a failure carries its own)."""
     def ask():
@@ -97,7 +155,7 @@ async def _sample(llm: Any, asked: list[dict], schema: dict, n: int, temperature
     return [o.parsed for o in outcomes]
 
 
-async def decide(llm: Any, tools: str, messages: list[dict[str, Any]], task: str, schema: dict[str, Any],
+async def decide(llm: LLMClient, tools: str, messages: list[dict[str, Any]], task: str, schema: dict[str, Any],
                  *, usage: Usage, consistency: int = 1, temperature: float = 0.7) -> Decision:
     """One assistant step (``tools`` as ``render.tools_text``); call steps are sampled ``consistency``
     times and must agree. ``usage`` pays for every sample."""

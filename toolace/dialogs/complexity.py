@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from toolace.errors import InputError
-from toolace.llm.base import Usage
+from toolace.llm.base import LLMClient, Usage
 from toolace.records import Api, AssistantMessage, Dialog, ToolMessage, UserMessage
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -107,7 +107,7 @@ def mean_nll(tokens: list[tuple[str, float]], targets: list[str]) -> float | Non
     return round(sum(picked) / len(picked), 4) if picked else None
 
 
-async def learner_nll(llm: Any, dialog: Dialog, model: str) -> tuple[float | None, Usage]:
+async def learner_nll(llm: LLMClient, dialog: Dialog, model: str) -> tuple[float | None, Usage]:
     """The complexity model's mean NLL of the dialog's assistant turns, and the request's usage."""
     messages, targets = scoring_messages(dialog)
     tokens, usage = await llm.prompt_logprobs(messages, model=model)

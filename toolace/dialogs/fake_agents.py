@@ -26,8 +26,13 @@ def _text(schema: dict[str, Any], tag: str) -> str:
     return (text + tag)[:high]
 
 
-def instance(schema: Any, tag: str = "") -> Any:
-    """A small valid instance of one of toolace's bounded agent schemas (``tag`` ends every free string)."""
+def instance(schema: Any, tag: str = "", *, full: bool = False) -> Any:
+    """A small valid instance of one of toolace's bounded agent schemas (``tag`` ends every free string).
+
+    ``full``: every field the schema allows is filled, two items per list, and extra keys where an
+    object allows them: what a thorough strong model would write. Anything hollow in its output was
+    forced by the schema, not chosen by the model.
+    """
     if not isinstance(schema, dict):
         return None
     if "const" in schema:
@@ -35,17 +40,26 @@ def instance(schema: Any, tag: str = "") -> Any:
     if "enum" in schema:
         return schema["enum"][0]
     if "anyOf" in schema:
-        return instance(schema["anyOf"][0], tag)
+        return instance(schema["anyOf"][0], tag, full=full)
     kind = schema.get("type")
     if kind == "object":
         props = schema.get("properties", {})
-        return {name: instance(props[name], tag) for name in props if name in schema.get("required", props)}
+        wanted = props if full else schema.get("required", props)
+        out = {name: instance(props[name], tag, full=full) for name in props if name in wanted}
+        extra = schema.get("additionalProperties")
+        room = schema.get("maxProperties", len(out) + 2) - len(out)
+        need = schema.get("minProperties", 0) - len(out)
+        for i in range(max(need, min(room, 2) if full and isinstance(extra, dict) else 0)):
+            out[f"extra_{i + 1}"] = instance(extra if isinstance(extra, dict) else {"type": "string"}, tag, full=full)
+        return out
     if kind == "array":
         if "prefixItems" in schema:
             # Calls of one turn differ (a parallel turn may not repeat a call).
-            return [instance(s, f"{tag} {i}" if i else tag) for i, s in enumerate(schema["prefixItems"])]
+            return [instance(s, f"{tag} {i}" if i else tag, full=full) for i, s in enumerate(schema["prefixItems"])]
         items = schema.get("items", {"type": "string"})
-        return [instance(items, tag) for _ in range(max(1, schema.get("minItems", 1)))]
+        n = max(schema.get("minItems", 0), 2 if full else 1)
+        return [instance(items, f"{tag} {i}" if i else tag, full=full)
+                for i in range(min(n, schema.get("maxItems", n)))]
     if kind == "string":
         return _text(schema, tag)
     if kind in ("integer", "number"):
@@ -62,6 +76,11 @@ def instance(schema: Any, tag: str = "") -> Any:
 def agent_responder(request: Any) -> Any:
     """Reply to any structured agent request with a valid instance of its schema."""
     return instance(request.schema)
+
+
+def full_responder(request: Any) -> Any:
+    """Reply with every field the schema allows filled (``instance(full=True)``): the "full" fake."""
+    return instance(request.schema, full=True)
 
 
 def numbered_responder(tagged: tuple[str, ...] = ("user_turn", "tool_result")) -> Any:

@@ -29,6 +29,7 @@ from toolace.dialogs.render import sectioned
 from toolace.dialogs.simulate import Dropped, Settings, Simulation
 from toolace.errors import InputError, StructuredOutputError
 from toolace.jsonl import iter_jsonl
+from toolace.llm.base import LLMClient
 from toolace.records import Api, Dialog
 from toolace.runner import Job, Outcome, RunStats, rejected_path, run_jobs, stats_path, write_json_atomic
 from toolace.strata import Strata, allocate
@@ -79,6 +80,7 @@ def build_record(job: Job, plan: Plan, sim: Simulation, model: str, seed: int) -
         "id": job.id, "kind": plan.kind, "tools": [_tool_record(a) for a in plan.tools], "messages": sim.messages,
         "meta": {"turns": turns, "plan": plan.summary(), "level": plan.level, "thoughts": sim.thoughts,
                  "dependencies": sim.dependencies, "tool_errors": sim.tool_errors,
+                 **({"empty_results": sim.empty_results} if sim.empty_results else {}),
                  "consistency": {"k": sim.settings.consistency, "resampled": sim.resampled},
                  "prompts": _prompt_hashes(), "model": model, "seed": seed, "index": job.payload[1]},
     }
@@ -96,7 +98,7 @@ def _tokens(sim: Simulation) -> dict[str, int]:
             "requests": u.requests}
 
 
-async def make_dialog(llm: Any, library: Library, job: Job, *, mix: dict[str, float], turns: tuple[int, int],
+async def make_dialog(llm: LLMClient, library: Library, job: Job, *, mix: dict[str, float], turns: tuple[int, int],
                       seed: int, settings: Settings, complexity_model: str | None = None,
                       complexity_band: tuple[float, float] | None = None) -> Outcome:
     """The stage: plan, simulate, check and score one dialog."""
@@ -171,18 +173,24 @@ def summary_rows(out: Path) -> list[tuple[str, str]]:
     return kind_rows(saved["kinds"], saved.get("quotas"), saved.get("given_up"))
 
 
-async def gen_dialogs(llm: Any, apis: list[Api], *, count: int, out: Path, workers: int = 32,
+async def gen_dialogs(llm: LLMClient, apis: list[Api], *, count: int, out: Path, workers: int = 32,
                       mix: dict[str, float] | str | None = None, turns: tuple[int, int] = (2, 3), seed: int = 0,
-                      consistency: int = 3, tool_error_rate: float = 0.1, complexity_model: str | None = None,
+                      consistency: int = 3, tool_error_rate: float = 0.1,
+                      empty_result_rate: float = Settings.empty_result_rate, complexity_model: str | None = None,
                       complexity_band: tuple[float, float] | None = None, shard: tuple[int, int] | None = None,
                       rejected: Path | None = None, console: Console | None = None) -> RunStats:
     """Write exactly ``count`` dialogs to ``out`` (per shard), resuming an earlier run of the same command."""
     if count < 1 or workers < 1 or consistency < 1:
         raise InputError("--count, --workers and --consistency must be at least 1")
+    if not 2 <= turns[0] <= turns[1]:
+        raise InputError(f"turns {turns[0]}-{turns[1]}: a multi_turn dialog has 2 or more user turns (MIN >= 2)")
     if not 0.0 <= tool_error_rate <= 1.0:
         raise InputError("--tool-error-rate must be between 0 and 1")
     if complexity_band and not complexity_model:
         raise InputError("--complexity-band needs --complexity-model (the model whose loss is the measure)")
+    if complexity_model and not llm.supports_prompt_logprobs:
+        raise InputError(f"--complexity-model needs prompt log-probabilities, which {type(llm).__name__} "
+                         "cannot give (a vLLM endpoint can)")
     library = Library(apis)
     if not library.apis:
         raise InputError("no APIs to build dialogs from")
@@ -190,7 +198,7 @@ async def gen_dialogs(llm: Any, apis: list[Api], *, count: int, out: Path, worke
     for kind in missing:
         log.warning("the API library cannot make %s dialogs (%s); the mix is spread over the other kinds",
                     kind, _CANNOT[kind])
-    settings = Settings(consistency=consistency, tool_error_rate=tool_error_rate)
+    settings = Settings(consistency=consistency, tool_error_rate=tool_error_rate, empty_result_rate=empty_result_rate)
     out = Path(out)
     rejected = Path(rejected) if rejected else rejected_path(out)
 

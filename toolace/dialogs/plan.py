@@ -9,10 +9,10 @@ named like an input of another); distractors are added by complexity level.
 from __future__ import annotations
 
 import random
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from toolace.apis.links import find_links
 from toolace.dialogs.complexity import content_words
 from toolace.errors import InputError
 from toolace.records import Api
@@ -27,12 +27,6 @@ IRRELEVANCE_SHARE = 0.10
 LEVELS = {"low": (0, 1), "medium": (1, 3), "high": (3, 5)}  # distractors added to the candidates
 LEVEL_WEIGHTS = (0.3, 0.4, 0.3)
 MAX_TOOLS = 8
-# Field names too common to link unrelated APIs on their own.
-GENERIC_NAMES = {"id", "name", "type", "value", "data", "result", "status", "query", "text", "limit", "page",
-                 "count", "code", "message", "description", "title", "date", "time", "url"}
-_SCALAR = {"string", "integer", "number", "boolean"}
-
-
 def parse_mix(text: str | None) -> dict[str, float]:
     """``"single=0.4,parallel=0.2"`` -> normalised weights per kind (irrelevance split from non_tool)."""
     if not text:
@@ -59,10 +53,13 @@ def parse_mix(text: str | None) -> dict[str, float]:
     return {k: weights[k] / total for k in KINDS if weights.get(k, 0) > 0}
 
 
+DEFAULT_TURNS = "2-3"
+
+
 def parse_turns(text: str | None) -> tuple[int, int]:
-    """``"2-4"`` -> (2, 4); ``"3"`` -> (3, 3): user turns of a multi-turn dialog."""
+    """``"2-4"`` -> (2, 4); ``"3"`` -> (3, 3): user turns of a multi-turn dialog (two or more, always)."""
     if not text:
-        return 2, 3
+        text = DEFAULT_TURNS
     try:
         low, _, high = text.partition("-")
         bounds = int(low), int(high or low)
@@ -112,22 +109,6 @@ class Plan:
                  **({"topic": s.topic.name} if s.topic else {})} for s in self.steps]
 
 
-def _norm(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
-def _type(schema: object) -> str | None:
-    """The scalar type of a property (the first one of a type list), or None."""
-    kind = schema.get("type") if isinstance(schema, dict) else None
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k in _SCALAR), None)
-    return kind if isinstance(kind, str) and kind in _SCALAR else None
-
-
-def _compatible(a: str, b: str) -> bool:
-    return a == b or {a, b} == {"integer", "number"}
-
-
 class Library:
     """The API library with the indexes planning needs: domain subtrees and dependent pairs."""
 
@@ -141,28 +122,8 @@ class Library:
         self.with_params = [i for i, a in enumerate(self.apis) if a.properties]
         self.with_required = [i for i, a in enumerate(self.apis) if a.required]
         self._members = {id(self.with_params): set(self.with_params), id(self.with_required): set(self.with_required)}
-        self.links = self._links(links_per_field)
-
-    def _links(self, per_field: int) -> list[tuple[int, str, int, str]]:
-        """(producer, result field, consumer, parameter) where the names and types match."""
-        consumers: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
-        for i, api in enumerate(self.apis):
-            for param, schema in api.properties.items():
-                if kind := _type(schema):
-                    consumers[_norm(param)].append((i, param, kind))
-        links = []
-        for p, api in enumerate(self.apis):
-            returns = api.returns or {}
-            props = returns.get("properties") if returns.get("type") == "object" else None
-            for fname, schema in (props or {}).items():
-                kind, key = _type(schema), _norm(fname)
-                if not kind or key not in consumers:
-                    continue
-                generic = key in GENERIC_NAMES or len(key) < 4
-                found = [(c, param) for c, param, ckind in consumers[key] if c != p and _compatible(kind, ckind)
-                         and (not generic or (api.domain and self.apis[c].domain[:1] == api.domain[:1]))]
-                links += [(p, fname, c, param) for c, param in found[:per_field]]
-        return links
+        self.links = find_links([a.model_dump(include={'domain', 'parameters', 'returns'}) for a in self.apis],
+                                links_per_field)
 
     def feasible(self, kind: str) -> bool:
         if kind == "dependent":

@@ -19,7 +19,7 @@ from toolace.records import Api
 
 DESCRIPTION_CHARS = 160
 PARAM_CHARS = 90
-RESULT_CHARS = 400  # of one tool result inside a transcript
+RESULT_CHARS = 1200  # of one tool result inside a transcript (a summary needs the details)
 TRANSCRIPT_CHARS = 6000  # the oldest lines go first: the engine has a 4096-token context
 
 
@@ -59,6 +59,8 @@ def _clip(text: str, limit: int) -> str:
 def _type_text(schema: Any) -> str:
     if not isinstance(schema, dict):
         return "any"
+    if "const" in schema:
+        return orjson.dumps(schema["const"]).decode()
     if isinstance(schema.get("enum"), list):
         return " | ".join(orjson.dumps(v).decode() for v in schema["enum"][:8])
     kind = schema.get("type", "any")
@@ -82,12 +84,33 @@ def tools_text(apis: list[Api]) -> str:
     return "\n".join(api_text(api) for api in apis)
 
 
-def fields_text(schema: dict[str, Any]) -> str:
-    """The result fields a tool returns, one per line (the schema itself constrains decoding)."""
+def fields_text(schema: dict[str, Any], indent: str = "") -> str:
+    """The result fields a tool returns, one per line with type and description, nested fields
+    indented under their list or record (the decoding schema itself constrains the values)."""
     props = schema.get("properties") if isinstance(schema, dict) else None
     if not props:
-        return f"- ({_type_text(schema)})"
-    return "\n".join(f"- {name} ({_type_text(sub)})" for name, sub in props.items())
+        return f"{indent}- ({_type_text(schema)})"
+    lines = []
+    required = schema.get("required")
+    for name, sub in props.items():
+        about = _clip(sub.get("description", ""), PARAM_CHARS) if isinstance(sub, dict) else ""
+        if isinstance(required, list) and name not in required:
+            about = f"optional, only when it applies; {about}" if about else "optional, only when it applies"
+        inner = sub.get("items") if isinstance(sub, dict) and sub.get("type") == "array" else sub
+        nested = isinstance(inner, dict) and isinstance(inner.get("properties"), dict) and inner["properties"]
+        kind = ("list of records" if inner is not sub else "record") if nested else _type_text(sub)
+        lines.append(f"{indent}- {name} ({kind}){': ' + about if about else ''}"
+                     + (", each with:" if nested and inner is not sub else ", with:" if nested else ""))
+        if nested:
+            lines.append(fields_text(inner, indent + "    "))
+    return "\n".join(lines)
+
+
+def call_history(messages: list[dict[str, Any]]) -> str:
+    """The calls made so far in a dialog and their results, for the tool agent (ids stay consistent)."""
+    lines = [line for line in transcript(messages).splitlines()
+             if line.startswith(("Assistant calls: ", "Result of "))] if messages else []
+    return "\n".join(lines) or "(none)"
 
 
 def call_text(name: str, arguments: dict[str, Any]) -> str:
@@ -120,4 +143,7 @@ def about(api: Api, parameter: str) -> str:
     """What one parameter means, for asking or supplying it."""
     schema = api.properties.get(parameter)
     text = schema.get("description", "") if isinstance(schema, dict) else ""
-    return _clip(text, PARAM_CHARS) or parameter.replace("_", " ")
+    text = _clip(text, PARAM_CHARS) or parameter.replace("_", " ")
+    if isinstance(schema, dict) and schema.get("format") == "date-time":
+        text += " (a date and time with its time zone)"  # the call needs an offset: the user gives it
+    return text

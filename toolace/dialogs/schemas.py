@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from jsonschema import Draft202012Validator
+
 from toolace.apis.checks import counts_ok
 from toolace.records import Api
 from toolace.schema_reading import resolved
@@ -17,15 +19,20 @@ from toolace.schema_reading import resolved
 ARG_STRING = 60  # characters of an argument string without its own bound
 RESULT_STRING = 80
 MAX_ITEMS = 3
+RESULT_ITEMS = 8  # one page of a result list (a week of daily figures fits)
 MAX_DEPTH = 4
+OPEN_KEYS = 4  # keys of an object whose fields are not declared (a bounded open shape, never a forced {})
 THOUGHT_SOURCES = ["user", "earlier_result", "default", "inferred"]
-ERROR_CODES = ["INVALID_ARGUMENT", "NOT_FOUND", "RATE_LIMITED", "TIMEOUT", "PERMISSION_DENIED", "UNAVAILABLE"]
+# Errors injected into valid calls (``tool_error_rate``): failures on the service's side or in its data,
+# never INVALID_ARGUMENT, which would blame arguments that are valid.
+ERROR_CODES = ["NOT_FOUND", "RATE_LIMITED", "TIMEOUT", "PERMISSION_DENIED", "UNAVAILABLE"]
 # A result for an API whose definition has no ``returns`` (imported APIs often lack one).
 GENERIC_RETURNS = {"type": "object", "properties": {"result": {"type": "string"}}, "required": ["result"]}
 
 _FORMAT_PATTERNS = {
     "date": r"^\d{4}-\d{2}-\d{2}$",
-    "date-time": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$",
+    # RFC 3339 wants an offset; any offset, so a local time the user gave keeps its own (not forced to Z).
+    "date-time": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})$",
     "time": r"^\d{2}:\d{2}(:\d{2})?$",
     "email": r"^[a-z0-9._]{1,20}@[a-z0-9]{1,15}\.[a-z]{2,4}$",
 }
@@ -50,8 +57,13 @@ def decodable_pattern(pattern: Any) -> bool:
     return counts_ok(pattern)
 
 
-def decodable(schema: Any, *, string_bound: int = ARG_STRING, depth: int = 0) -> dict[str, Any]:
-    """A bounded copy of ``schema`` that a grammar engine compiles and a weak model cannot run away in."""
+def decodable(schema: Any, *, string_bound: int = ARG_STRING, depth: int = 0, result: bool = False) -> dict[str, Any]:
+    """A bounded copy of ``schema`` that a grammar engine compiles and a weak model cannot run away in.
+
+    ``result``: the schema of a simulated tool result, which carries what the API promises at every
+    depth: the fields its ``required`` lists name (every field when a record has no such list), and
+    at least one item per list.
+    """
     schema = schema if depth else resolved(schema)  # $ref, allOf, X-or-null read as JSON Schema means them
     if not isinstance(schema, dict):
         return {"type": "string", "maxLength": string_bound}
@@ -62,12 +74,13 @@ def decodable(schema: Any, *, string_bound: int = ARG_STRING, depth: int = 0) ->
     for key in ("anyOf", "oneOf"):
         options = schema.get(key)
         if isinstance(options, list) and options:
-            return {"anyOf": [decodable(o, string_bound=string_bound, depth=depth + 1) for o in options[:4]]}
+            return {"anyOf": [decodable(o, string_bound=string_bound, depth=depth + 1, result=result)
+                              for o in options[:4]]}
     kind = schema.get("type")
     if isinstance(kind, list):
         kinds = [k for k in kind if isinstance(k, str)]
         if len(kinds) > 1:
-            return {"anyOf": [decodable({**schema, "type": k}, string_bound=string_bound, depth=depth)
+            return {"anyOf": [decodable({**schema, "type": k}, string_bound=string_bound, depth=depth, result=result)
                               for k in kinds[:3]]}
         kind = kinds[0] if kinds else None
     if kind is None:
@@ -75,14 +88,15 @@ def decodable(schema: Any, *, string_bound: int = ARG_STRING, depth: int = 0) ->
     if depth >= MAX_DEPTH and kind in ("object", "array"):
         return {"type": "string", "maxLength": string_bound}
     if kind == "object":
-        return _object(schema, string_bound, depth)
+        return _object(schema, string_bound, depth, result)
     if kind == "array":
         items = schema.get("items")
         out = {"type": "array", "items": decodable(items if isinstance(items, dict) else {"type": "string"},
-                                                   string_bound=string_bound, depth=depth + 1)}
+                                                   string_bound=string_bound, depth=depth + 1, result=result)}
         low = schema.get("minItems") if isinstance(schema.get("minItems"), int) else 0
+        low = max(low, 1) if result else low
         high = schema.get("maxItems") if isinstance(schema.get("maxItems"), int) else MAX_ITEMS
-        out["maxItems"] = max(min(high, MAX_ITEMS), low, 1)
+        out["maxItems"] = max(min(high, RESULT_ITEMS if result else MAX_ITEMS), low, 1)
         if low:
             out["minItems"] = low
         return out
@@ -95,13 +109,28 @@ def decodable(schema: Any, *, string_bound: int = ARG_STRING, depth: int = 0) ->
     return {"type": "string", "maxLength": string_bound}
 
 
-def _object(schema: dict, string_bound: int, depth: int) -> dict[str, Any]:
+def _object(schema: dict, string_bound: int, depth: int, result: bool) -> dict[str, Any]:
     properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
-    # A free-form object has no grammar bound at all; it becomes an empty object.
-    props = {name: decodable(sub, string_bound=string_bound, depth=depth + 1) for name, sub in properties.items()}
-    listed = schema.get("required") if isinstance(schema.get("required"), list) else []
+    if not properties:
+        return open_object(string_bound, at_least=1 if result else 0)
+    props = {name: decodable(sub, string_bound=string_bound, depth=depth + 1, result=result)
+             for name, sub in properties.items()}
+    listed = schema.get("required") if isinstance(schema.get("required"), list) else list(props) if result else []
     required = [name for name in listed if name in props]
     return {"type": "object", "properties": props, "required": required, "additionalProperties": False}
+
+
+def open_object(string_bound: int, at_least: int = 0) -> dict[str, Any]:
+    """An object whose fields are not declared: a few snake_case keys with plain, bounded values.
+
+    A free-form object has no grammar bound at all, and forcing it to ``{}`` makes hollow data.
+    """
+    value = {"anyOf": [{"type": "string", "maxLength": string_bound}, {"type": "number"}, {"type": "boolean"}]}
+    out = {"type": "object", "propertyNames": {"pattern": "^[a-z][a-z0-9_]{0,23}$"}, "additionalProperties": value,
+           "maxProperties": OPEN_KEYS}
+    if at_least:
+        out["minProperties"] = at_least
+    return out
 
 
 def _string(schema: dict, string_bound: int) -> dict[str, Any]:
@@ -155,13 +184,14 @@ def thought_schema(tool_names: list[str], argument_names: list[str]) -> dict[str
         source = {"type": "object", "properties": {"argument": {"enum": sorted(set(argument_names))},
                                                    "source": {"enum": THOUGHT_SOURCES}},
                   "required": ["argument", "source"], "additionalProperties": False}
-        props["sources"] = {"type": "array", "items": source, "maxItems": min(8, len(set(argument_names)))}
+        # One entry per argument of every call of the turn (a parallel turn repeats names).
+        props["sources"] = {"type": "array", "items": source, "maxItems": min(16, len(argument_names))}
         required.append("sources")
     return {"type": "object", "properties": props, "required": required, "additionalProperties": False}
 
 
 def assistant_schema(action: str, calls: list[tuple[Api, dict[str, Any] | None]] | None = None,
-                     message_bound: int = 400) -> dict[str, Any]:
+                     message_bound: int = 700) -> dict[str, Any]:
     """The assistant's whole reply: ``{"thought": ..., "action": {...}}`` for one planned action.
 
     ``call`` carries the calls; ``ask``, ``answer`` and ``summarize`` carry a message.
@@ -182,22 +212,48 @@ def assistant_schema(action: str, calls: list[tuple[Api, dict[str, Any] | None]]
             "required": ["thought", "action"], "additionalProperties": False}
 
 
-def result_schema(api: Api, pinned: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
-    """What the tool agent may return for ``api``; ``pinned`` fields are required with a given schema.
+def result_schema(api: Api, pinned: dict[str, dict[str, Any]] | None = None, *,
+                  arguments: dict[str, Any] | None = None, empty: bool = False) -> dict[str, Any]:
+    """What the tool agent may return for ``api``: every documented field at every depth, lists of at
+    least one item (``decodable(result=True)``).
 
-    A dependent call pins the producer's linked field to the consumer's parameter schema, so the
-    value the next call needs is present and valid for it.
+    ``pinned`` fields are required with a given schema: a dependent call pins the producer's linked
+    field to the consumer's parameter schema, so the value the next call needs is present and valid.
+    A top-level field named like an argument echoes its value (the city asked for is the city
+    returned). ``empty``: the call matches nothing, so the top-level lists are empty (planned, and
+    recorded in the dialog).
     """
-    schema = decodable(api.returns or GENERIC_RETURNS, string_bound=RESULT_STRING)
-    if schema.get("type") != "object":
+    schema = decodable(api.returns or GENERIC_RETURNS, string_bound=RESULT_STRING, result=True)
+    props = schema.get("properties")
+    if schema.get("type") != "object" or not isinstance(props, dict):
         return schema  # only object results can feed a later call (see plan.Library)
-    # Every documented top-level field is returned: a weak model would otherwise answer ``{}``.
-    schema["required"] = list(schema["properties"])
+    for name, value in (arguments or {}).items():
+        if name in props and _echoes(props[name], value):
+            props[name] = {"const": value}
+    if empty:
+        for name, sub in props.items():
+            if sub.get("type") == "array":
+                props[name] = {"type": "array", "maxItems": 0}
     for name, sub in (pinned or {}).items():
-        schema["properties"][name] = decodable(sub)
+        props[name] = decodable(sub)
         if name not in schema["required"]:
             schema["required"].append(name)
     return schema
+
+
+def _echoes(schema: dict[str, Any], value: Any) -> bool:
+    """Whether a result field of (decodable) ``schema`` must repeat an argument ``value``: a plain
+    value that the field's own schema (type, enum, pattern, length) accepts."""
+    if isinstance(value, (dict, list)) or value is None or schema.get("type") not in _SCALARS:
+        return False
+    return Draft202012Validator(schema).is_valid(value)
+
+
+def has_lists(api: Api) -> bool:
+    """Whether a result of ``api`` has a top-level list (so an empty result can be planned)."""
+    returns = api.returns or {}
+    props = returns.get("properties") if isinstance(returns.get("properties"), dict) else {}
+    return any(isinstance(sub, dict) and sub.get("type") == "array" for sub in props.values())
 
 
 def error_schema(code: str) -> dict[str, Any]:

@@ -14,9 +14,9 @@ from typing import Any
 from toolace.dialogs import assistant_agent, tool_agent, user_agent
 from toolace.dialogs.leak import LEAK_WORDS, leaked
 from toolace.dialogs.plan import Plan, Step
-from toolace.dialogs.render import about, sectioned, tools_text
-from toolace.dialogs.schemas import ERROR_CODES, assistant_schema
-from toolace.llm.base import ChatResult, Usage
+from toolace.dialogs.render import tools_text
+from toolace.dialogs.schemas import ERROR_CODES, has_lists
+from toolace.llm.base import ChatResult, LLMClient, Usage
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class Settings:
 
     consistency: int = 3
     tool_error_rate: float = 0.1
+    empty_result_rate: float = 0.05  # calls whose result lists are empty on purpose (a search with no hits)
     temperature: float = 0.7
     user_temperature: float = 0.9
     prompt_leak_words: int = LEAK_WORDS  # a text repeating this many instruction words in a row is dropped
@@ -42,7 +43,7 @@ class Dropped(Exception):
 class Simulation:
     """The state of one dialog while it is being written."""
 
-    llm: Any
+    llm: LLMClient
     plan: Plan
     rng: random.Random
     settings: Settings = field(default_factory=Settings)
@@ -54,9 +55,13 @@ class Simulation:
     resampled: int = 0
     calls_made: int = 0
     tools_text: str = ""
+    empty_results: list[str] = field(default_factory=list)  # ids of calls planned to match nothing
+    environment: tool_agent.ToolEnvironment | None = None  # default: the LLM-played tool agent
 
     def __post_init__(self) -> None:
         self.tools_text = tools_text(self.plan.tools)  # the same in every assistant prompt of the dialog
+        if self.environment is None:
+            self.environment = tool_agent.SimulatedTools(self.llm, temperature=self.settings.temperature)
 
     def _spent(self, result: ChatResult) -> None:
         self.usage.add(result.usage)
@@ -109,13 +114,8 @@ class Simulation:
         return decision.reply["action"]
 
     async def _say(self, action: str, step: Step) -> None:
-        prompt = sectioned(assistant_agent.PROMPT)
-        if action == "ask":
-            api = step.calls[0].api
-            task = prompt.render("ask", missing=step.missing.replace("_", " "), missing_about=about(api, step.missing))
-        else:
-            task = prompt.render(action)
-        reply = await self._decide(task, assistant_schema(action if action in ("ask", "summarize") else "answer"))
+        task, schema = assistant_agent.text_step(action, step)
+        reply = await self._decide(task, schema)
         text = reply["message"].strip()
         if not text:
             raise Dropped("empty_message", f"the assistant wrote an empty {action} message")
@@ -126,16 +126,7 @@ class Simulation:
                     source: tuple[str, str] | None = None) -> list[tuple[str, Any]]:
         """One assistant turn calling ``step.calls[indices]``, then one tool message per call."""
         planned = [step.calls[i] for i in indices]
-        names = ", ".join(dict.fromkeys(c.api.name for c in planned))
-        prompt = sectioned(assistant_agent.PROMPT)
-        if fixed:
-            link = planned[0].link
-            task = prompt.render("dependent", names=names, argument=link.argument, field=link.field)
-        elif len(planned) > 1:
-            task = prompt.render("parallel", n=len(planned), names=names)
-        else:
-            task = prompt.render("call", names=names)
-        schema = assistant_schema("call", [(c.api, fixed) for c in planned])
+        task, schema = assistant_agent.call_step(planned, fixed)
         for _ in range(2):  # a turn repeating a call is asked once more, then given up
             action = await self._decide(task, schema)
             keys = {assistant_agent.decision_key({"action": {"type": "call", "calls": [c]}}) for c in action["calls"]}
@@ -162,16 +153,18 @@ class Simulation:
         return [(c["id"], r) for c, r in zip(calls, results)]
 
     async def _execute(self, call: dict[str, Any], planned, producer: bool, step: Step) -> Any:
-        # A producer never fails: the dependent call after it needs its value.
-        error = None
-        if not producer and self.rng.random() < self.settings.tool_error_rate:
-            error = self.rng.choice(ERROR_CODES)
-            self.tool_errors += 1
-        pinned = None
+        # A producer never fails nor comes back empty: the dependent call after it needs its value.
+        error, empty, pinned = None, False, None
         if producer:
             link = step.calls[1].link
             pinned = {link.field: step.calls[1].api.properties[link.argument]}
-        content, result = await tool_agent.run_tool(self.llm, planned.api, call["arguments"], error=error,
-                                                    pinned=pinned, temperature=self.settings.temperature)
-        self._spent(result)
-        return content
+        elif self.rng.random() < self.settings.tool_error_rate:
+            error = self.rng.choice(ERROR_CODES)
+            self.tool_errors += 1
+        elif has_lists(planned.api) and self.rng.random() < self.settings.empty_result_rate:
+            empty = True
+            self.empty_results.append(call["id"])
+        result = await self.environment.call(planned.api, call["arguments"], history=self.messages,
+                                             plan=tool_agent.CallPlan(error=error, pinned=pinned, empty=empty))
+        self.usage.add(result.usage)
+        return result.content

@@ -11,7 +11,7 @@ from typing import Any
 from toolace.dialogs.plan import Plan, Step
 from toolace.dialogs.render import about, sectioned, transcript
 from toolace.dialogs.schemas import message_schema
-from toolace.llm.base import ChatResult
+from toolace.llm.base import ChatResult, LLMClient
 from toolace.records import Api
 
 PROMPT = "dialog_user"
@@ -70,7 +70,7 @@ def user_messages(plan: Plan, step: Step, messages: list[dict[str, Any]], phase:
     return [{"role": "user", "content": text}]
 
 
-async def user_turn(llm: Any, plan: Plan, step: Step, messages: list[dict[str, Any]], *, phase: str = "first",
+async def user_turn(llm: LLMClient, plan: Plan, step: Step, messages: list[dict[str, Any]], *, phase: str = "first",
                     temperature: float = 0.9) -> tuple[str, ChatResult]:
     """The next user message of ``step``."""
     result = await llm.chat(user_messages(plan, step, messages, phase), schema=SCHEMA, schema_name="user_turn",

@@ -1,9 +1,11 @@
 """``toolace export``: canonical (verified) dialogs -> one training format, with augmentation.
 
-Dialogs stream through one at a time (memory stays flat); each is augmented, then formatted; a
-dialog the format cannot carry is counted by reason and listed in ``<out>.skipped.jsonl``. The
-output appears only when complete. Counters and settings go to ``<out>.stats.json``; for ShareGPT
-the ``dataset_info.json`` entry is written beside the output.
+Dialogs stream through one at a time (memory stays flat); each is augmented, its names fitted to
+the format's rules (``names``), then formatted, and with ``--chat-template`` (hf) adapted to and
+checked by the template (``chat_templates``); a dialog the format or the template cannot carry is
+counted by reason and listed in ``<out>.skipped.jsonl``. The output appears only when complete.
+Counters and settings go to ``<out>.stats.json``; for ShareGPT the ``dataset_info.json`` entry is
+written beside the output.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from collections import Counter
 from pathlib import Path
 
 from toolace.errors import InputError
-from toolace.formats import EXPORTERS, granite, sharegpt
-from toolace.formats.augment import HAMMER_ALPHABET, augment
+from toolace.formats import FORMATS, granite, sharegpt
+from toolace.formats.augment import augment
+from toolace.formats.chat_templates import TemplateAdapter, load_template
+from toolace.formats.names import NAME_POLICIES, fit_names
 from toolace.formats.outputs import AtomicOutput
 from toolace.formats.turns import RowProblem
 from toolace.jsonl import read_jsonl
@@ -45,37 +49,62 @@ def parse_tasks(text: str | None) -> tuple[str, ...]:
     return tasks
 
 
+def _row_maker(fmt: str, granite_tasks: tuple[str, ...], reasoning: bool):
+    """The exporter function of ``fmt`` with its options."""
+    module = FORMATS[fmt].exporter
+    if reasoning:
+        if not getattr(module, "CARRIES_REASONING", False):
+            carriers = [n for n, f in FORMATS.items() if getattr(f.exporter, "CARRIES_REASONING", False)]
+            raise InputError(f"--reasoning: the {fmt} format has no place for reasoning; use {' or '.join(carriers)}")
+        return module.make_exporter(reasoning=True)
+    return granite.make_exporter(granite_tasks) if fmt == "granite" else module.export_rows
+
+
 async def export_dialogs(source: Path, fmt: str, out: Path, *, parquet: bool = False, mask: float = 0.0,
                          irrelevance: float = 0.0, granite_tasks: tuple[str, ...] = granite.TASKS,
-                         seed: int = 0, with_meta: bool = True, dataset_name: str | None = None) -> RunStats:
+                         seed: int = 0, with_meta: bool = True, dataset_name: str | None = None,
+                         reasoning: bool = False, chat_template: Path | None = None,
+                         names: str = "rewrite") -> RunStats:
     """Write ``source`` dialogs to ``out`` in format ``fmt``; returns the counters (also saved)."""
-    if fmt not in EXPORTERS:
-        raise InputError(f"--format must be one of {', '.join(EXPORTERS)}, not {fmt!r}")
+    if fmt not in FORMATS:
+        raise InputError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    if names not in NAME_POLICIES:
+        raise InputError(f"--names must be one of {', '.join(NAME_POLICIES)}, not {names!r}")
+    if chat_template is not None and fmt != "hf":
+        raise InputError(f"--chat-template renders hf rows; use --format hf, not {fmt!r}")
     _share(mask, "--mask-functions")
     _share(irrelevance, "--irrelevance")
-    module = EXPORTERS[fmt]
-    rows_of = granite.make_exporter(granite_tasks) if fmt == "granite" else module.export_rows
-    # OpenAI function names must match ^[a-zA-Z0-9_-]+$, so masked names there go without dots.
-    alphabet = HAMMER_ALPHABET.replace(".", "") if fmt == "openai" else HAMMER_ALPHABET
+    module, rule = FORMATS[fmt].exporter, FORMATS[fmt].names
+    rows_of = _row_maker(fmt, granite_tasks, reasoning)
+    adapter = TemplateAdapter(load_template(chat_template), reasoning) if chat_template is not None else None
     stats, notes, rows = RunStats(), Counter(), Counter()
     started = time.perf_counter()
     schema = module.parquet_schema() if parquet else None
     with AtomicOutput(out, parquet_schema=schema, json_columns=module.JSON_COLUMNS) as output, \
             AtomicOutput(beside(out, ".skipped.jsonl")) as skipped:
         for dialog in read_jsonl(source, Dialog):
-            dialog, applied = augment(dialog, seed=seed, mask=mask, irrelevance=irrelevance, alphabet=alphabet)
+            dialog, applied = augment(dialog, seed=seed, mask=mask, irrelevance=irrelevance)
             stats.counters.update(f"augmented: {name}" for name in applied)
             try:
+                renamed = {}
+                if rule is not None:
+                    dialog, renamed = fit_names(dialog, rule, names)
                 made = rows_of(dialog, notes)
+                if adapter is not None:
+                    made = [adapter.adapt(row, dialog.id) for row in made]
             except RowProblem as e:
                 stats.rejected += 1
                 stats.reasons[e.reason] += 1
                 skipped.write({"id": dialog.id, "reason": e.reason, "detail": e.detail})
                 continue
             stats.kept += 1
+            if renamed:
+                rows["dialogs with renamed names"] += 1
             for row in made:
                 if not with_meta:
                     row.pop("meta", None)
+                elif renamed:
+                    row["meta"]["renamed"] = renamed
                 rows["rows written"] += 1
                 if "task" in row:
                     rows[f"rows: {row['task']}"] += 1
@@ -89,6 +118,9 @@ async def export_dialogs(source: Path, fmt: str, out: Path, *, parquet: bool = F
         **stats.to_dict(), "format": fmt, "source": str(source), "out": str(out),
         "file_type": "parquet" if parquet else "jsonl",
         "augment": {"mask_functions": mask, "irrelevance": irrelevance, "seed": seed},
+        "names": {"rule": rule.label if rule else None, "policy": names},
+        **({"reasoning": True} if reasoning else {}),
+        **({"chat_template": adapter.summary()} if adapter is not None else {}),
         **({"granite_tasks": list(granite_tasks)} if fmt == "granite" else {}),
     })
     return stats

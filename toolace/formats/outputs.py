@@ -42,8 +42,8 @@ class AtomicOutput:
         if self._jsonl is not None:
             self._jsonl.write(row)
             return
-        self._rows.append({k: (orjson.dumps(v).decode() if k in self.json_columns and v is not None else v)
-                           for k, v in row.items()})
+        self._rows.append({k: (_json_text(v, self.schema.field(k).type) if k in self.json_columns and v is not None
+                               else v) for k, v in row.items()})
         if len(self._rows) >= PARQUET_BATCH:
             self._flush()
 
@@ -54,7 +54,9 @@ class AtomicOutput:
         if self._parquet is None:
             self._parquet = pq.ParquetWriter(self.partial, self.schema)
         if self._rows:
-            self._parquet.write_table(pa.Table.from_pylist(self._rows, schema=self.schema))
+            # Arrow builds extension columns (JSON values) only by casting from their storage type.
+            table = pa.Table.from_pylist(self._rows, schema=_storage(self.schema))
+            self._parquet.write_table(table.cast(self.schema))
             self._rows = []
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -68,6 +70,29 @@ class AtomicOutput:
             os.replace(self.partial, self.path)
         else:
             self.partial.unlink(missing_ok=True)
+
+
+def _json_text(value: Any, column_type: Any) -> Any:
+    """A JSON column's value as text: the whole value, or each item for a list of JSON values."""
+    import pyarrow as pa
+    if pa.types.is_list(column_type) and isinstance(value, list):
+        return [orjson.dumps(item).decode() for item in value]
+    return orjson.dumps(value).decode()
+
+
+def _storage(schema):
+    """``schema`` with every extension type (e.g. Arrow's ``json``) replaced by its storage type."""
+    import pyarrow as pa
+
+    def plain(t):
+        if isinstance(t, pa.BaseExtensionType):
+            return t.storage_type
+        if pa.types.is_list(t):
+            return pa.list_(plain(t.value_type))
+        if pa.types.is_struct(t):
+            return pa.struct([pa.field(f.name, plain(f.type)) for f in t])
+        return t
+    return pa.schema([pa.field(f.name, plain(f.type)) for f in schema], metadata=schema.metadata)
 
 
 def text_turns(role: str, content: str):

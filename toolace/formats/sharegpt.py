@@ -4,7 +4,9 @@ LLaMA-Factory reads ``human``/``observation`` turns at even positions and ``gpt`
 turns at odd ones, and drops a row that breaks this; so a dialog whose roles cannot alternate is
 skipped with a reason rather than written broken. A ``function_call`` value is one JSON object
 ``{"name", "arguments"}``, or a JSON list of them for parallel calls; the matching ``observation``
-then holds a JSON list of the results in call order. ``dataset_info.json`` maps the columns.
+then holds the results in call order joined as LLaMA-Factory's own converter joins OpenAI-style
+tool messages (``RESULTS_SEPARATOR``), so that Qwen-style templates render one ``<tool_response>``
+per result. ``dataset_info.json`` maps the columns.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from toolace.records import Dialog
 
 NAME = "sharegpt"
 _EVEN, _ODD = ("human", "observation"), ("gpt", "function_call")
+# LLaMA-Factory's OpenAIDatasetConverter (0.9.5) joins consecutive tool messages with this text.
+RESULTS_SEPARATOR = "\n</tool_response>\n<tool_response>\n"
 
 
 def dataset_info_entry(file_name: str) -> dict[str, Any]:
@@ -60,8 +64,7 @@ def export_rows(dialog: Dialog, notes: Counter) -> list[dict[str, Any]]:
             calls = [call_dict(c) for c in turn.calls]
             conversations.append({"from": "function_call", "value": dumps(calls[0] if len(calls) == 1 else calls)})
         else:
-            contents = [r.content for r in turn.results]
-            value = encode_content(contents[0]) if len(contents) == 1 else dumps(contents)
+            value = RESULTS_SEPARATOR.join(encode_content(r.content) for r in turn.results)
             conversations.append({"from": "observation", "value": value})
     while conversations and conversations[-1]["from"] in _EVEN:
         notes[f"trailing_{conversations[-1]['from']}_turn_dropped"] += 1

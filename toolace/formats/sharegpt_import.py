@@ -1,8 +1,8 @@
 """Reading LLaMA-Factory's function-call ShareGPT rows into canonical dialogs.
 
 A ``function_call`` value is one call or a list of calls, as JSON or as a Python literal; its
-``arguments`` may themselves be JSON text. The ``observation`` after parallel calls is a list of
-their results in call order.
+``arguments`` may themselves be JSON text. The ``observation`` after parallel calls holds their
+results in call order, joined as LLaMA-Factory joins them or as a JSON list.
 """
 
 from __future__ import annotations
@@ -10,12 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from toolace.formats.jsontext import decode_content, loads_field
-from toolace.formats.sharegpt import NAME
+from toolace.formats.sharegpt import NAME, RESULTS_SEPARATOR
 from toolace.formats.tools import api_from_openai
 from toolace.formats.turns import DialogBuilder, RowProblem, convert_tools, read_value
 from toolace.records import Dialog
-
-_KNOWN = {"conversations", "system", "tools", "meta"}
 
 
 def import_row(row: Any, where: str) -> Dialog:
@@ -44,11 +42,7 @@ def import_row(row: Any, where: str) -> Dialog:
             builder.calls(calls)
             open_calls = len(calls)
         elif role == "observation":
-            results = decode_content(value) if open_calls == 1 else read_value(value, f"conversations[{index}]")
-            if open_calls > 1 and not (isinstance(results, list) and len(results) == open_calls):
-                raise RowProblem("bad_observation", f"conversations[{index}]: {open_calls} parallel calls need "
-                                                    f"a JSON list of {open_calls} results")
-            for result in (results if open_calls > 1 else [results]):
+            for result in _results(value, open_calls, index):
                 builder.result(result)
             open_calls = 0
         elif role == "system":
@@ -56,3 +50,17 @@ def import_row(row: Any, where: str) -> Dialog:
         else:
             raise RowProblem("unknown_role", f"conversations[{index}]: role {role!r}")
     return builder.build_from(row, NAME, tools)
+
+
+def _results(value: str, calls: int, index: int) -> list[Any]:
+    """The results of ``calls`` parallel calls: LLaMA-Factory's joined text, or a JSON list of them."""
+    if calls <= 1:
+        return [decode_content(value)]
+    parts = value.split(RESULTS_SEPARATOR)
+    if len(parts) == calls:
+        return [decode_content(part) for part in parts]
+    results = read_value(value, f"conversations[{index}]")
+    if not (isinstance(results, list) and len(results) == calls):
+        raise RowProblem("bad_observation", f"conversations[{index}]: {calls} parallel calls need {calls} results, "
+                                            f"joined by {RESULTS_SEPARATOR!r} or as a JSON list")
+    return results

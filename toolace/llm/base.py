@@ -5,9 +5,10 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import json
+import re
 
 import orjson
 from jsonschema import Draft202012Validator
@@ -21,6 +22,7 @@ class Usage:
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    reasoning_tokens: int = 0  # part of completion_tokens: thinking (server-reported, else by character share)
     cached_tokens: int = 0
     requests: int = 0
     retries: int = 0  # transport-level retries (5xx, timeouts, refused connections)
@@ -63,14 +65,44 @@ class ChatResult:
     usage: Usage = field(default_factory=Usage)
     model: str | None = None
     attempts: int = 1
+    reasoning: str | None = None  # a reasoning model's thinking, kept apart from ``text`` (never parsed)
+
+
+class Completion(NamedTuple):
+    """One raw reply of a backend: its text, how it ended, what it cost, and reasoning sent apart."""
+
+    text: str
+    finish_reason: str | None
+    usage: Usage
+    reasoning: str | None = None
+
+
+def split_reasoning(text: str) -> tuple[str, str | None]:
+    """``(answer, reasoning)`` of a reply that may open with ``<think>...</think>``.
+
+    Also a reply whose chat template opened the tag in the prompt (only ``...</think>`` is generated),
+    and one cut off while thinking (no answer). A reply starting as JSON is never split.
+    """
+    stripped = text.lstrip()
+    if stripped.startswith(("{", "[", '"')):
+        return text, None
+    head, closed, tail = stripped.partition("</think>")
+    if closed:
+        return tail.strip(), head.removeprefix("<think>").strip()
+    if stripped.startswith("<think>"):
+        return "", stripped.removeprefix("<think>").strip()
+    return text, None
 
 
 @runtime_checkable
 class LLMClient(Protocol):
-    """What stages need from a model: one async chat call, optionally constrained to a schema."""
+    """What stages need from a model: one async chat call, optionally constrained to a schema, and
+    the capabilities a backend declares (simonw/llm's ``supports_schema``): a stage that needs one
+    checks the flag before the run, not at the first request."""
 
     model: str
     usage: Usage
+    supports_prompt_logprobs: bool  # ``prompt_logprobs`` works (vLLM's extension; the learner-loss measure)
 
     async def chat(
         self,
@@ -82,6 +114,11 @@ class LLMClient(Protocol):
         max_tokens: int | None = None,
         seed: int | None = None,
     ) -> ChatResult: ...
+
+    async def prompt_logprobs(self, messages: Messages, *,
+                              model: str | None = None) -> tuple[list[tuple[str, float]], Usage]:
+        """The prompt's tokens with their log-probabilities under ``model`` (when supported)."""
+        ...
 
 
 # The usage of the job (runner task) in progress: every request adds to it, so a job that fails
@@ -109,13 +146,30 @@ def validator_for(schema: dict[str, Any]) -> Draft202012Validator:
     return _validator(orjson.dumps(schema, option=orjson.OPT_SORT_KEYS))
 
 
-def parse_structured(text: str, schema: dict[str, Any]) -> tuple[Any, str | None]:
-    """Parse a structured reply: ``(object, None)`` or ``(None, why it is unusable)``."""
+_FENCED = re.compile(r"```(?:json)?\s*\n?(.*?)```", re.S)
+
+
+def _loads(text: str) -> Any:
     try:
-        obj = orjson.loads(text)
-    except orjson.JSONDecodeError as e:
-        try:  # grammar-constrained engines can let raw control characters (tabs) into strings
-            obj = json.loads(text, strict=False)
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        # grammar-constrained engines can let raw control characters (tabs) into strings
+        return json.loads(text, strict=False)
+
+
+def parse_structured(text: str, schema: dict[str, Any]) -> tuple[Any, str | None]:
+    """Parse a structured reply: ``(object, None)`` or ``(None, why it is unusable)``.
+
+    Without constrained decoding a model may wrap its JSON in a code fence or a sentence: the fenced
+    block, else the span from the first ``{`` to the last ``}``, is read then.
+    """
+    try:
+        obj = _loads(text)
+    except ValueError as e:
+        fenced = _FENCED.search(text)
+        inner = fenced.group(1) if fenced else text[text.find("{"):text.rfind("}") + 1]
+        try:
+            obj = _loads(inner) if inner.strip() else _loads(text)
         except ValueError:
             return None, f"not valid JSON ({e})"
     error = next(iter(validator_for(schema).iter_errors(obj)), None)
@@ -148,9 +202,14 @@ class BaseLLM:
 
     model: str
     max_attempts: int = 3
+    supports_prompt_logprobs: bool = False
 
     def __init__(self) -> None:
         self.usage = Usage()
+
+    async def prompt_logprobs(self, messages: Messages, *,
+                              model: str | None = None) -> tuple[list[tuple[str, float]], Usage]:
+        raise NotImplementedError(f"{type(self).__name__} cannot score prompts (supports_prompt_logprobs is false)")
 
     async def _complete(
         self,
@@ -161,7 +220,7 @@ class BaseLLM:
         temperature: float | None,
         max_tokens: int | None,
         seed: int | None,
-    ) -> tuple[str, str | None, Usage]:
+    ) -> Completion:
         raise NotImplementedError
 
     async def chat(
@@ -181,24 +240,29 @@ class BaseLLM:
         text, problem, reason = "", "", ""
         for attempt in range(1, self.max_attempts + 1):
             try:
-                text, finish, usage = await self._complete(
+                raw, finish, usage, reasoning = await self._complete(
                     asked, schema=schema, schema_name=schema_name, temperature=temperature,
                     max_tokens=max_tokens, seed=seed,
                 )
             except BaseException:
                 account(self.usage, spent)
                 raise
+            text, inline = split_reasoning(raw)
+            reasoning = "\n".join(r for r in (reasoning, inline) if r) or None
+            if reasoning and not usage.reasoning_tokens and usage.completion_tokens:
+                share = len(reasoning) / (len(reasoning) + len(text))
+                usage.reasoning_tokens = round(usage.completion_tokens * share)
             spent.add(usage)
             if schema is None:
                 account(self.usage, spent)
-                return ChatResult(text, None, finish, spent, self.model, attempt)
+                return ChatResult(text, None, finish, spent, self.model, attempt, reasoning)
             if finish == "length":
                 reason, problem = "truncated", "it was cut off at the token limit before the JSON ended"
             else:
                 obj, problem = parse_structured(text, schema)
                 if problem is None:
                     account(self.usage, spent)
-                    return ChatResult(text, obj, finish, spent, self.model, attempt)
+                    return ChatResult(text, obj, finish, spent, self.model, attempt, reasoning)
                 reason = "invalid_json" if problem.startswith("not valid JSON") else "schema_violation"
             spent.fail(reason)
             if attempt < self.max_attempts:

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from toolace.llm.base import account, BaseLLM, Messages, Usage
+from toolace.llm.base import account, BaseLLM, Completion, Messages, Usage
 
 
 @dataclass
@@ -43,6 +43,8 @@ class ScriptedLLM(BaseLLM):
     as if the transport failed), or a callable taking the ``Request``.
     """
 
+    supports_prompt_logprobs = True
+
     def __init__(self, replies: list[Any] | None = None, *, responder: Responder | None = None,
                  model: str = "scripted", record: bool = True):
         super().__init__()
@@ -74,7 +76,7 @@ class ScriptedLLM(BaseLLM):
         text = reply.content if isinstance(reply.content, str) else orjson.dumps(reply.content).decode()
         prompt = sum(len(str(m.get("content") or "")) for m in messages) // 4
         usage = Usage(prompt_tokens=prompt, completion_tokens=max(1, len(text) // 4), requests=1)
-        return text, reply.finish_reason, usage
+        return Completion(text, reply.finish_reason, usage)
 
     # Logprob of each token in ``prompt_logprobs``; tests replace it to script a learner's loss.
     token_logprob: Callable[[str], float] = staticmethod(lambda token: -1.0)

@@ -8,20 +8,12 @@ from typing import Any
 import orjson
 
 from toolace import __version__
+from toolace.formats import FORMATS
 from toolace.report import tables
 from toolace.report.collect import RunSummary
 from toolace.report.tables import Table
 
-FORMAT_NOTES = {
-    "toolace": "ToolACE rows: `system` prompt holding the tool list, calls written as `[func(a=1, b=\"x\")]`",
-    "openai": "OpenAI chat `messages` with `tools` and `tool_calls` (arguments as JSON strings); TRL's SFTTrainer "
-              "reads `messages` + `tools`",
-    "sharegpt": "ShareGPT for LLaMA-Factory: `conversations` with `function_call` / `observation` turns, "
-                "`system`, `tools`",
-    "hermes": "Qwen / Hermes chat template: `<tool_call>` JSON in assistant turns, `<tool_response>` turns",
-    "xlam": "xLAM / APIGen `{query, tools, answers}` (single-turn samples only)",
-    "granite": "Granite-style granular task views (function-name detection, parameter-value pairs, ...)",
-}
+FORMAT_NOTES = {name: f.summary for name, f in FORMATS.items()}
 # Hugging Face's buckets for the `size_categories` field.
 SIZE_CATEGORIES = [(1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
                    (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"), (1_000_000_000, "100M<n<1B")]

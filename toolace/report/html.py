@@ -7,7 +7,7 @@ import re
 from html import escape
 
 from toolace import __version__
-from toolace.report import tables
+from toolace.report import examples, tables
 from toolace.report.collect import RunSummary
 from toolace.report.plots import Plot
 from toolace.report.tables import Table
@@ -93,7 +93,8 @@ def _headline(s: RunSummary) -> str:
 def render_html(s: RunSummary, plots: list[Plot]) -> str:
     """The whole page as one string."""
     by_key = {p.key: p for p in plots}
-    nav = "".join(f'<a href="#{key}">{escape(title)}</a>' for key, title, _, _ in SECTIONS)
+    nav = "".join(f'<a href="#{key}">{escape(title)}</a>' for key, title, _, _ in SECTIONS) + \
+        '<a href="#examples">Examples</a>'
     parts = [f"<h1>toolace run report: {escape(s.run_dir.resolve().name)}</h1>",
              f'<p class="sub">model {escape(tables.model_name(s))} · toolace {escape(__version__)} · '
              f"{escape(str(s.run_dir))}</p>", f"<nav>{nav}</nav>", _headline(s)]
@@ -103,6 +104,7 @@ def render_html(s: RunSummary, plots: list[Plot]) -> str:
             parts.append(html_plot(by_key[plot_key]))
         parts.append('<div class="grid">' + "".join(f"<div>{html_table(fn(s))}</div>" for fn in table_fns) + "</div>")
         parts.append("</section>")
+    parts.append('<section id="examples"><h2>Examples</h2>' + examples.examples_html(s.run_dir) + "</section>")
     parts.append('<section id="config"><h2>Run config</h2>')
     if s.config is None:
         parts.append('<p class="missing">Missing: no config.json or config.toml in the run directory.</p>')
@@ -111,5 +113,5 @@ def render_html(s: RunSummary, plots: list[Plot]) -> str:
                      f"{escape(json.dumps(s.config, indent=2, ensure_ascii=False, default=str))}</pre>")
     parts.append("</section>")
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>toolace report: {escape(s.run_dir.resolve().name)}</title><style>{CSS}</style></head>"
+            f"<title>toolace report: {escape(s.run_dir.resolve().name)}</title><style>{CSS}{examples.CSS}</style></head>"
             f"<body><main>{''.join(parts)}</main></body></html>\n")

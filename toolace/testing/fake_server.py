@@ -2,7 +2,8 @@
 
 Used by tests and fault benchmarks to prove retries, re-asks and error handling over a real socket:
 each request takes the next scripted action (a reply, an HTTP status, a hang, a dropped connection,
-a non-JSON body), else the default responder's. Every request body is recorded.
+a non-JSON body), else the default responder's. Every request body and its headers are recorded. With
+``api_key`` every route but ``/health`` answers 401 to a request without ``Authorization: Bearer KEY``.
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ class Action:
     status: int = 200
     seconds: float = 0.0
     delay: float = 0.0  # seconds to wait before answering, like a real engine generating
+    reasoning: str | None = None  # sent as the message's reasoning_content (vLLM with a reasoning parser)
 
 
-def reply(content: Any, finish_reason: str = "stop") -> Action:
-    return Action("reply", content, finish_reason)
+def reply(content: Any, finish_reason: str = "stop", reasoning: str | None = None) -> Action:
+    return Action("reply", content, finish_reason, reasoning=reasoning)
 
 
 def status(code: int) -> Action:
@@ -47,13 +49,32 @@ def garbage(text: str = "<html>bad gateway</html>") -> Action:
     return Action("garbage", text)
 
 
-def completion(content: str, finish_reason: str, model: str, prompt_tokens: int = 10) -> dict:
+def requested_schema(body: dict) -> tuple[str | None, dict | None]:
+    """``(mode, schema)`` a chat request asks its reply to follow: from ``response_format`` json_schema, else
+    from the schema toolace writes into the last user turn (json_object and prompt modes); ``(None, None)``."""
+    from toolace.llm.openai_client import SCHEMA_PROMPT
+
+    fmt = body.get("response_format") or {}
+    if fmt.get("type") == "json_schema":
+        return "json_schema", fmt["json_schema"]["schema"]
+    text = next((m.get("content") for m in reversed(body.get("messages") or []) if m.get("role") == "user"), "")
+    if isinstance(text, str) and SCHEMA_PROMPT in text:
+        mode = "json_object" if fmt.get("type") == "json_object" else "prompt"
+        return mode, json.loads(text.rpartition(SCHEMA_PROMPT)[2])
+    return None, None
+
+
+def completion(content: str, finish_reason: str, model: str, prompt_tokens: int = 10,
+               reasoning: str | None = None) -> dict:
+    message = {"role": "assistant", "content": content}
+    if reasoning is not None:
+        message["reasoning_content"] = reasoning
+    generated = max(1, (len(content) + len(reasoning or "")) // 4)  # thinking is generated tokens too
     return {
         "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()), "model": model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
-                     "finish_reason": finish_reason}],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": max(1, len(content) // 4),
-                  "total_tokens": prompt_tokens + max(1, len(content) // 4),
+        "choices": [{"index": 0, "message": message, "finish_reason": finish_reason}],
+        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": generated,
+                  "total_tokens": prompt_tokens + generated,
                   "prompt_tokens_details": {"cached_tokens": prompt_tokens // 2}},
     }
 
@@ -61,8 +82,11 @@ def completion(content: str, finish_reason: str, model: str, prompt_tokens: int 
 class FakeOpenAIServer:
     """``with FakeOpenAIServer() as server: server.base_url ...``; script with ``server.enqueue``."""
 
-    def __init__(self, responder: Callable[[dict], Action] | None = None, model: str = "fake-model"):
+    def __init__(self, responder: Callable[[dict], Action] | None = None, model: str = "fake-model",
+                 api_key: str | None = None, port: int = 0):
         self.model = model
+        self.api_key = api_key
+        self.headers: list[dict[str, str]] = []  # of every request but /health, names in lower case
         self.actions: deque[Action] = deque()
         self.responder = responder or (lambda body: reply('{"ok": true}'))
         self.requests: list[dict] = []
@@ -84,9 +108,20 @@ class FakeOpenAIServer:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def _refused(self) -> bool:
+                """Record the headers; answer 401 (as vLLM with --api-key does) when the key is wrong."""
+                with server._lock:
+                    server.headers.append({k.lower(): v for k, v in self.headers.items()})
+                if server.api_key is None or self.headers.get("Authorization") == f"Bearer {server.api_key}":
+                    return False
+                self._send(401, json.dumps({"error": {"message": "Unauthorized", "type": "invalid_api_key"}}).encode())
+                return True
+
             def do_GET(self) -> None:
                 if self.path.endswith("/health"):
                     self._send(200, b"")
+                elif self._refused():
+                    return
                 elif self.path.endswith("/models"):
                     self._send(200, json.dumps({"object": "list", "data": [{"id": server.model}]}).encode())
                 else:
@@ -95,6 +130,8 @@ class FakeOpenAIServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
+                if self._refused():
+                    return
                 with server._lock:
                     server.requests.append(body)
                     server.connections.add(self.client_address[1])
@@ -118,7 +155,8 @@ class FakeOpenAIServer:
                     self._send(200, str(action.content).encode())
                     return
                 content = action.content if isinstance(action.content, str) else json.dumps(action.content)
-                self._send(200, json.dumps(completion(content, action.finish_reason, server.model)).encode())
+                self._send(200, json.dumps(completion(content, action.finish_reason, server.model,
+                                                      reasoning=action.reasoning)).encode())
 
         class Server(ThreadingHTTPServer):
             request_queue_size = 1024  # a client with hundreds of requests in flight connects at once
@@ -126,7 +164,7 @@ class FakeOpenAIServer:
             def handle_error(self, request, client_address):  # a client killed mid-reply is expected here
                 pass
 
-        self._httpd = Server(("127.0.0.1", 0), Handler)
+        self._httpd = Server(("127.0.0.1", port), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 

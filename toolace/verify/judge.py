@@ -44,6 +44,7 @@ CONSISTENCY = SubJudge("inconsistent_reply", "judge_consistency", "inconsistent"
 TOOL_RESPONSE = SubJudge("bad_tool_response", "judge_tool_response", "bad_result")
 REPETITION = SubJudge("repetitive", "judge_repetition", "repetitive")
 SUB_JUDGES = (HALLUCINATION, CONSISTENCY, TOOL_RESPONSE, REPETITION)
+MAX_CHARS = 10000  # of the conversation in a judge prompt (about 2,500 tokens)
 
 MODEL_CHECKS = {
     "hallucinated_value": "an argument value appears neither in the conversation nor in the system prompt",
@@ -72,7 +73,7 @@ class DialogJudge:
     """Runs the sub-judges of a sample; ``concurrency`` bounds the judge calls of all samples."""
 
     def __init__(self, llm: LLMClient, *, concurrency: int, config: RuleConfig | None = None,
-                 max_tokens: int = 160, max_chars: int = 6000):
+                 max_tokens: int = 160, max_chars: int = MAX_CHARS):
         self.llm = llm
         self.semaphore = asyncio.Semaphore(concurrency)
         self.config = config or RuleConfig()
@@ -96,13 +97,10 @@ class DialogJudge:
             return [], Usage(), False
         listing = "\n".join(f"- {name}: {path.split('.arguments', 1)[-1].lstrip('.') or path} = {short(value, 120)}"
                             for path, name, value in values[:12])
-        called = {name for _, name, _ in values}
-        return await self._ask(HALLUCINATION, dialog, tools=self._tools(dialog, called), values=listing,
-                               path=values[0][0])
+        return await self._ask(HALLUCINATION, dialog, tools=self._tools(dialog), values=listing, path=values[0][0])
 
     async def _consistency(self, dialog: Dialog):
-        called = {call.name for call in dialog.calls()}
-        return await self._ask(CONSISTENCY, dialog, tools=self._tools(dialog, called))
+        return await self._ask(CONSISTENCY, dialog, tools=self._tools(dialog))
 
     async def _tool_response(self, dialog: Dialog):
         if not any(isinstance(m, ToolMessage) for m in dialog.messages):
@@ -110,8 +108,7 @@ class DialogJudge:
         broken = result_schema_failures(dialog, lambda api: compiled_api(api, self.config).returns_validator)
         if broken:
             return broken, Usage(), False
-        called = {call.name for call in dialog.calls()}
-        return await self._ask(TOOL_RESPONSE, dialog, tools=self._tools(dialog, called, returns=True))
+        return await self._ask(TOOL_RESPONSE, dialog, tools=self._tools(dialog, returns=True))
 
     async def _repetition(self, dialog: Dialog):
         if not has_assistant_text(dialog):
@@ -119,7 +116,7 @@ class DialogJudge:
         plain = repetition(dialog)
         if plain:
             return [Failure(check="repetitive", message=plain)], Usage(), False
-        return await self._ask(REPETITION, dialog)
+        return await self._ask(REPETITION, dialog, tools=self._tools(dialog))
 
     async def _ask(self, judge: SubJudge, dialog: Dialog, *, path: str | None = None, **values: str):
         prompt = load_prompt(judge.prompt)
@@ -136,20 +133,32 @@ class DialogJudge:
             return [Failure(check=judge.check, message=f"judge: {reason}", path=path)], reply.usage, True
         return [], reply.usage, True
 
-    def _tools(self, dialog: Dialog, names: set[str], *, returns: bool = False) -> str:
+    def _tools(self, dialog: Dialog, *, returns: bool = False) -> str:
+        """Every tool the dialog offered (an irrelevance verdict needs the ones not called too): the
+        called ones in full, the others by name and description."""
+        called = {call.name for call in dialog.calls()}
         lines = []
         for api in dialog.tools:
-            if api.name in names:
+            if api.name in called:
                 spec = {"name": api.name, "description": api.description, "parameters": api.parameters}
                 if returns and api.returns is not None:
                     spec["returns"] = api.returns
-                lines.append(_cut(orjson.dumps(spec).decode(), 1500))
-        return "\n".join(lines) or "(none called)"
+                lines.append("[called] " + _cut(orjson.dumps(spec).decode(), 1500))
+            else:
+                lines.append(f"- {api.name}: {_cut(api.description, 200)}")
+        return "\n".join(lines) or "(no functions offered)"
 
 
-def render_conversation(dialog: Dialog, max_chars: int = 6000) -> str:
-    """The dialog as compact tagged lines; long texts are cut so a small context still fits."""
-    per_message = max(200, max_chars // max(1, len(dialog.messages)))
+def render_conversation(dialog: Dialog, max_chars: int = MAX_CHARS) -> str:
+    """The dialog as compact tagged lines, whole when it fits in ``max_chars`` (a judge checks claims
+    against the results, so they are not cut needlessly); else each message is cut to its share."""
+    whole = _render(dialog, max_chars)
+    if len(whole) <= max_chars:
+        return whole
+    return _cut(_render(dialog, max(300, max_chars // max(1, len(dialog.messages)))), max_chars)
+
+
+def _render(dialog: Dialog, per_message: int) -> str:
     lines = []
     for message in dialog.messages:
         if isinstance(message, SystemMessage):
@@ -164,7 +173,7 @@ def render_conversation(dialog: Dialog, max_chars: int = 6000) -> str:
                 lines.append(f"[assistant calls] {call.name} {_cut(orjson.dumps(call.arguments).decode(), per_message)}")
         else:
             lines.append(f"[{message.role}] {_cut(message.content, per_message)}")
-    return _cut("\n".join(lines), max_chars)
+    return "\n".join(lines)
 
 
 def _cut(text: str, limit: int) -> str:
