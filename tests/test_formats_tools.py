@@ -58,11 +58,21 @@ async def test_import_apis_keeps_every_toolace_sample_tool(tmp_path):
 
 def test_toolace_system_text_is_reproduced_byte_for_byte():
     lines = (DATA / "toolace_system_prompts.jsonl").read_text().splitlines()
+    same = 0
     for line, tools in zip(lines, toolace_sample_tools()):
         apis = [api_from_toolace(t) for t in tools]
-        assert [toolace_tool(a) for a in apis] == tools
-        # The published rows lost the template's final " \n"; everything else is identical.
-        assert system_text(apis).rstrip() == json.loads(line)["system"].rstrip()
+        written = [toolace_tool(a) for a in apis]
+        for tool, api in zip(written, apis):  # undo the recorded default normalisations: nothing else differs
+            for change in api.meta.get("normalised_defaults", []):
+                _, _, name, _ = change["path"].split(".")
+                assert tool["parameters"]["properties"][name]["default"] == change["to"]
+                tool["parameters"]["properties"][name]["default"] = change["from"]
+        assert written == tools
+        if not any(api.meta.get("normalised_defaults") for api in apis):
+            # The published rows lost the template's final " \n"; everything else is identical.
+            assert system_text(apis).rstrip() == json.loads(line)["system"].rstrip()
+            same += 1
+    assert same == 99  # one row holds a default normalised on import ("30" for an integer)
 
 
 async def test_import_apis_on_real_xlam_style_samples(tmp_path):
@@ -116,7 +126,10 @@ def test_bfcl_real_lines():
     assert coords["type"] == "array" and coords["items"] == {"type": "number"}
     budget = apis["realestate.find_properties"].properties["budget"]
     assert budget["type"] == "object" and budget["properties"]["min"]["type"] == "number"
-    assert apis["database.create_backup"].properties["timestamp"]["default"] == "False"  # kept as published
+    backup = apis["database.create_backup"]  # a boolean published with the default "False"
+    assert backup.properties["timestamp"]["default"] is False
+    assert backup.meta["normalised_defaults"] == [
+        {"path": "parameters.properties.timestamp.default", "from": "False", "to": False}]
 
 
 async def test_import_apis_bfcl_and_openai_files(tmp_path):
@@ -168,10 +181,10 @@ def test_parameter_names_that_are_schema_keywords_survive(reader, tool):
 
 
 @pytest.mark.parametrize("reader, tool, reason", [
-    (api_from_toolace, {"name": "f", "parameters": {"type": "dict", "properties": {"x": {"type": "datetime"}}}}, "unknown_type"),
+    (api_from_toolace, {"name": "f", "parameters": {"type": "dict", "properties": {"x": {"type": "Widget"}}}}, "unknown_type"),
     (api_from_toolace, {"description": "no name"}, "no_name"),
     (api_from_bfcl, {"name": "f", "parameters": {"type": "dict", "properties": {}, "required": ["ghost"]}}, "invalid_schema"),
-    (api_from_xlam, {"name": "f", "parameters": {"x": {"type": "Callable[int]"}}}, "unknown_type"),
+    (api_from_xlam, {"name": "f", "parameters": {"x": {"type": "List[Widget]"}}}, "unknown_type"),
     (api_from_xlam, {"name": "f", "parameters": {"x": "str"}}, "bad_parameters"),
     (api_from_bfcl, {"name": "f", "parameters": {"x": {"type": "str"}}}, "flat_parameters"),
 ])
@@ -185,14 +198,14 @@ async def test_skipped_definitions_are_reported_never_dropped(tmp_path):
     source = tmp_path / "tools.jsonl"
     good = {"name": "ok", "parameters": {"type": "dict", "properties": {"a": {"type": "int"}}, "required": []}}
     source.write_text("\n".join(json.dumps(x) for x in [
-        good, good, {"name": "bad", "parameters": {"type": "dict", "properties": {"a": {"type": "date"}}}},
+        good, good, {"name": "bad", "parameters": {"type": "dict", "properties": {"a": {"type": "Widget"}}}},
         {"unrelated": 1}]) + "\n")
     out = tmp_path / "apis.jsonl"
     stats = await import_apis([source], "toolace", out)
     rejected = [json.loads(line) for line in (tmp_path / "apis.rejected.jsonl").read_text().splitlines()]
     assert stats.kept == 1 and stats.counters["merged (identical definition)"] == 1 and stats.rejected == 2
     assert dict(stats.reasons) == {"unknown_type": 1, "unrecognised_record": 1}
-    assert rejected[0]["where"] == f"{source}:3" and "'date'" in rejected[0]["detail"] and rejected[0]["tool"]["name"] == "bad"
+    assert rejected[0]["where"] == f"{source}:3" and "'Widget'" in rejected[0]["detail"] and rejected[0]["tool"]["name"] == "bad"
     assert rejected[1]["where"] == f"{source}:4"
 
 

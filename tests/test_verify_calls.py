@@ -3,7 +3,7 @@
 import pytest
 
 from toolace.verify.config import RuleConfig
-from verify_samples import WEATHER, api, call_dialog, checks, failures, good, only
+from verify_samples import WEATHER, api, call_dialog, checks, failures, good, only, verdict
 
 BOOKING = api({
     "passengers": {"type": "array", "maxItems": 4, "items": {
@@ -157,10 +157,13 @@ def test_invalid_schema_is_reported_and_names_are_still_checked():
 def test_missing_description_and_the_switch_for_parameters():
     bare = call_dialog({"name": "ping", "parameters": {"type": "object", "properties": {
         "host": {"type": "string"}}}}, {"host": "x"})
-    found = failures(bare)
-    assert sorted(f.path for f in found) == ["tools[0].description", "tools[0].parameters.properties.host.description"]
-    lenient = failures(bare, RuleConfig(require_parameter_descriptions=False))
-    assert [f.path for f in lenient] == ["tools[0].description"]
+    found, warnings = verdict(bare)  # an undescribed parameter is a blemish; an undescribed tool is not
+    assert [f.path for f in found] == ["tools[0].description"]
+    assert [w.path for w in warnings] == ["tools[0].parameters.properties.host.description"]
+    assert sorted(f.path for f in failures(bare, RuleConfig(strict=True))) == [
+        "tools[0].description", "tools[0].parameters.properties.host.description"]
+    lenient = verdict(bare, RuleConfig(require_parameter_descriptions=False))
+    assert [f.path for f in lenient[0]] == ["tools[0].description"] and lenient[1] == []
 
 
 def test_bad_name():

@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from toolace.verify.config import RuleConfig
-from toolace.verify.rules import check_rules
+from toolace.verify.rules import check_rules, rule_verdict
 from toolace.verify.sample import load_sample
 
 WEATHER = {
@@ -50,6 +50,13 @@ def call_dialog(tool: dict, arguments: dict, dialog_id: str = "d1") -> dict:
 def failures(obj: dict, config: RuleConfig | None = None) -> list:
     sample = load_sample(obj)
     return sample.failures + check_rules(sample.dialog, config or RuleConfig())
+
+
+def verdict(obj: dict, config: RuleConfig | None = None) -> tuple[list, list]:
+    """``(failures, warnings)`` of the rule layer on one dialog."""
+    sample = load_sample(obj)
+    found, warnings = rule_verdict(sample.dialog, config or RuleConfig())
+    return sample.failures + found, warnings
 
 
 def checks(obj: dict, config: RuleConfig | None = None) -> list[str]:

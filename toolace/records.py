@@ -65,6 +65,18 @@ def schema_problem(schema: Any) -> str | None:
     return _schema_problem(orjson.dumps(schema, option=orjson.OPT_SORT_KEYS))
 
 
+def _drop_empty(*keys: str):
+    """A serializer that leaves out ``keys`` whose value is empty (no ``"warnings": []`` on every line)."""
+    @model_serializer(mode="wrap")
+    def serialize(self, handler):
+        data = handler(self)
+        for key in keys:
+            if data.get(key) is None or data.get(key) == []:
+                data.pop(key, None)
+        return data
+    return serialize
+
+
 def _lenient(info: ValidationInfo) -> bool:
     return bool(info.context and info.context.get("lenient_schema"))
 
@@ -144,12 +156,7 @@ class AssistantMessage(Record):
             raise ValueError("an assistant message needs content or tool_calls")
         return self
 
-    @model_serializer(mode="wrap")
-    def _drop_empty_calls(self, handler):
-        data = handler(self)
-        if not data.get("tool_calls"):
-            data.pop("tool_calls", None)
-        return data
+    _drop_empty_calls = _drop_empty("tool_calls")
 
 
 class ToolMessage(Record):
@@ -175,18 +182,18 @@ class Failure(Record):
     message: str
     path: str | None = None
 
-    @model_serializer(mode="wrap")
-    def _drop_empty_path(self, handler):
-        data = handler(self)
-        if data.get("path") is None:
-            data.pop("path", None)
-        return data
+    _drop_empty_path = _drop_empty("path")
 
 
 class Verdict(Record):
+    """A check's outcome: the failures that reject the dialog, and warnings that do not."""
+
     passed: bool
     layer: Literal["rules", "model", "execution"]
     failures: list[Failure] = Field(default_factory=list)
+    warnings: list[Failure] = Field(default_factory=list)
+
+    _drop_empty_warnings = _drop_empty("warnings")
 
 
 class Dialog(Record):

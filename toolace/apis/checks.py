@@ -4,12 +4,19 @@ Used by ``synth-apis`` before an API enters the library and by ``verify`` on the
 dialog, imported ones included, so everything here works on raw dicts whose schemas may be broken.
 
 Check ids: ``invalid_schema`` (parameters or returns not a valid 2020-12 JSON Schema, parameters
-not ``type: object``, ``required`` naming unknown properties, enum values or defaults invalid against
-their own property schema, a ``pattern`` that is not a regular expression), ``missing_description``
-(the API or any parameter, nested ones too), ``bad_name`` (function or parameter name not matching
-the name pattern), ``missing_returns`` and ``unstructured_returns`` (only when a returns schema is
-required, as for synthesised APIs: a result object, or a list of objects, whose fields are not
-described makes hollow tool results, DESIGN §1.3).
+not ``type: object``, ``required`` naming unknown properties, a ``$ref`` that does not resolve,
+enum values or defaults invalid against their own property schema, a ``pattern`` that is not an
+ECMA-262 regular expression), ``missing_description`` (the API or any parameter, nested ones too),
+``bad_name`` (function or parameter name not matching the name pattern), ``missing_returns`` and
+``unstructured_returns`` (only when a returns schema is required, as for synthesised APIs: a result
+object, or a list of objects, whose fields are not described makes hollow tool results, DESIGN §1.3).
+
+Schemas are read through ``toolace.schema_reading`` (``$ref`` inlined, ``allOf`` merged), so a
+description kept in ``$defs`` is found where the reference uses it. ``api_findings`` also tells
+which failures are *blemishes*: flaws of the declaration that do not change which arguments are
+valid (a default or an enum member off its own type, a parameter or nested field without a
+description, a pattern that needs reading without the ``u`` flag). ``verify`` warns about those
+instead of rejecting a dialog for them; ``synth-apis`` rejects them all.
 
 Paths read like ``parameters.properties.city.enum[2]``; names that are not plain identifiers are
 quoted (``parameters.properties["start date"]``).
@@ -19,14 +26,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import orjson
 from jsonschema import Draft202012Validator
 
+from toolace.ecma_regex import compile_pattern
 from toolace.jsonpaths import join
 from toolace.records import Api, Failure
+from toolace.schema_reading import read_schema, value_problem
 
 # Letters, digits, '_', '.', '-' (what real APIs use); spaces are refused unless the pattern allows them.
 DEFAULT_NAME_PATTERN = r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}"
@@ -43,8 +53,6 @@ _ANY_STRING = {"description", "title", "$comment", "pattern"}
 _ANY_NUMBER = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}
 _ANY_ARRAY = {"enum", "examples"}
 _ANY_VALUE = {"default", "const"}
-# Annotations that do not change what a value must look like.
-_ANNOTATIONS = {"description", "title", "$comment", "examples", "default", "deprecated", "readOnly", "writeOnly"}
 
 
 def _shape(schema: Any) -> Any:
@@ -110,22 +118,6 @@ def _meta_failures(schema: Any, where: str) -> list[Failure]:
     return failures or [Failure(check="invalid_schema", message="not a valid JSON Schema", path=where)]
 
 
-@lru_cache(maxsize=16384)
-def _value_validator(schema_bytes: bytes) -> Draft202012Validator:
-    return Draft202012Validator(orjson.loads(schema_bytes), format_checker=Draft202012Validator.FORMAT_CHECKER)
-
-
-def _value_problem(value: Any, schema: dict[str, Any]) -> str | None:
-    """Why ``value`` breaks ``schema`` (annotations ignored), or None."""
-    rules = {k: v for k, v in schema.items() if k not in _ANNOTATIONS}
-    try:
-        validator = _value_validator(orjson.dumps(rules, option=orjson.OPT_SORT_KEYS))
-        error = next(iter(validator.iter_errors(value)), None)
-    except Exception as e:  # a schema broken in a way the meta-schema lets through (e.g. a bad regex)
-        return f"cannot be checked: {e}"
-    return error.message if error is not None else None
-
-
 # A counted repetition as grammar compilers read it: {n}, {n,} or {n,m}.
 _COUNT = re.compile(r"\{(\d+)(?:,(\d*))?\}")
 
@@ -158,59 +150,79 @@ def counts_ok(pattern: str) -> bool:
     return True
 
 
-def _walk(schema: Any, path: str, pattern: re.Pattern) -> Iterator[Failure]:
-    """Failures inside one (already meta-valid) schema: its properties, items and branches."""
+@dataclass(frozen=True)
+class Finding:
+    """One failure of an API definition; ``blemish`` when it does not change which arguments are valid."""
+
+    failure: Failure
+    blemish: bool = False
+
+
+def _walk(schema: Any, path: str, pattern: re.Pattern) -> Iterator[Finding]:
+    """Findings inside one (already meta-valid, resolved) schema: its properties, items and branches."""
     if not isinstance(schema, dict):
         return
     regex = schema.get("pattern")
     if isinstance(regex, str):
-        try:
-            re.compile(regex)
-        except re.error as e:
-            yield Failure(check="invalid_schema", message=f"pattern is not a regular expression: {e}",
-                          path=join(path, "pattern"))
-        else:
-            if not counts_ok(regex):
-                yield Failure(check="invalid_schema", path=join(path, "pattern"),
-                              message="pattern has a '{' that is not a count like {2} or {1,3} after something "
-                                      "(escape it as \\{ to mean the character)")
+        yield from _pattern_findings(regex, join(path, "pattern"))
     if "enum" in schema and isinstance(schema["enum"], list):
         own = {k: v for k, v in schema.items() if k != "enum"}
         for index, value in enumerate(schema["enum"]):
-            problem = _value_problem(value, own)
+            problem = value_problem(value, own)
             if problem:
-                yield Failure(check="invalid_schema", message=f"enum value {value!r} breaks its own schema: "
-                              f"{problem}", path=join(join(path, "enum"), index))
+                yield Finding(Failure(check="invalid_schema", message=f"enum value {value!r} breaks its own schema: "
+                                      f"{problem}", path=join(join(path, "enum"), index)), blemish=True)
     if "default" in schema:
-        problem = _value_problem(schema["default"], schema)
+        problem = value_problem(schema["default"], schema)
         if problem:
-            yield Failure(check="invalid_schema", message=f"default {schema['default']!r} breaks its own "
-                          f"schema: {problem}", path=join(path, "default"))
+            yield Finding(Failure(check="invalid_schema", message=f"default {schema['default']!r} breaks its own "
+                                  f"schema: {problem}", path=join(path, "default")), blemish=True)
     properties = schema.get("properties")
     if isinstance(properties, dict):
         required = schema.get("required")
         if isinstance(required, list):
             unknown = [name for name in required if name not in properties]
             if unknown:
-                yield Failure(check="invalid_schema", path=join(path, "required"),
-                              message=f"required names unknown properties: {', '.join(map(str, unknown))}")
+                yield Finding(Failure(check="invalid_schema", path=join(path, "required"),
+                                      message=f"required names unknown properties: {', '.join(map(str, unknown))}"))
         for name, sub in properties.items():
             where = join(join(path, "properties"), name)
             if not pattern.fullmatch(name):
-                yield Failure(check="bad_name", path=where,
-                              message=f"parameter name {name!r} does not match {pattern.pattern!r}")
+                yield Finding(Failure(check="bad_name", path=where,
+                                      message=f"parameter name {name!r} does not match {pattern.pattern!r}"))
             if isinstance(sub, dict) and not _text(sub.get("description")):
-                yield Failure(check="missing_description", path=join(where, "description"),
-                              message=f"parameter {name!r} has no description")
+                yield Finding(Failure(check="missing_description", path=join(where, "description"),
+                                      message=f"parameter {name!r} has no description"), blemish=True)
             yield from _walk(sub, where, pattern)
-    items = schema.get("items")
-    if isinstance(items, dict):
-        yield from _walk(items, join(path, "items"), pattern)
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            yield from _walk(schema[key], join(path, key), pattern)
     for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
         branches = schema.get(key)
         if isinstance(branches, list):
             for index, branch in enumerate(branches):
                 yield from _walk(branch, join(join(path, key), index), pattern)
+
+
+def _pattern_findings(regex: str, path: str) -> Iterator[Finding]:
+    compiled = compile_pattern(regex)
+    if compiled.regex is None:
+        yield Finding(Failure(check="invalid_schema", path=path,
+                              message=f"pattern is not an ECMA-262 regular expression: {compiled.error}"))
+    elif compiled.unicode:
+        return  # with the u flag, a stray '{' does not compile
+    elif not counts_ok(regex):
+        yield Finding(Failure(check="invalid_schema", path=path,
+                              message="pattern has a '{' that is not a count like {2} or {1,3} after something "
+                                      "(escape it as \\{ to mean the character)"))
+    else:
+        yield Finding(Failure(check="invalid_schema", path=path,
+                              message="pattern is ECMA-262 only without the u flag JSON Schema asks for "
+                                      f"(read without it): {regex!r}"), blemish=True)
+
+
+def _under(base: str, path: str) -> str:
+    return f"{base}{'' if not path or path.startswith('[') else '.'}{path}"
 
 
 def unstructured(schema: Any, path: str) -> Iterator[Failure]:
@@ -241,6 +253,13 @@ def _compiled(name_pattern: str) -> re.Pattern:
 def api_problems(api: dict | Api, *, name_pattern: str = DEFAULT_NAME_PATTERN,
                  require_returns: bool = False) -> list[Failure]:
     """Every rule an API definition breaks (empty when it is fine); see the module docstring."""
+    return [finding.failure for finding in api_findings(api, name_pattern=name_pattern,
+                                                        require_returns=require_returns)]
+
+
+def api_findings(api: dict | Api, *, name_pattern: str = DEFAULT_NAME_PATTERN,
+                 require_returns: bool = False) -> list[Finding]:
+    """``api_problems`` with each failure marked blemish or not."""
     if isinstance(api, Api):
         name, description, parameters, returns = api.name, api.description, api.parameters, api.returns
         has_returns = returns is not None
@@ -249,35 +268,44 @@ def api_problems(api: dict | Api, *, name_pattern: str = DEFAULT_NAME_PATTERN,
         parameters = api.get("parameters", {"type": "object", "properties": {}})
         returns, has_returns = api.get("returns"), api.get("returns") is not None
     else:
-        return [Failure(check="invalid_schema", message="an API must be a JSON object")]
+        return [Finding(Failure(check="invalid_schema", message="an API must be a JSON object"))]
     pattern = _compiled(name_pattern)
-    failures = []
+    findings = []
     if not isinstance(name, str) or not pattern.fullmatch(name):
-        failures.append(Failure(check="bad_name", path="name",
-                                message=f"function name {name!r} does not match {name_pattern!r}"))
+        findings.append(Finding(Failure(check="bad_name", path="name",
+                                        message=f"function name {name!r} does not match {name_pattern!r}")))
     if not _text(description):
-        failures.append(Failure(check="missing_description", path="description", message="the API has no description"))
+        findings.append(Finding(Failure(check="missing_description", path="description",
+                                        message="the API has no description")))
 
     if not isinstance(parameters, dict):
-        failures.append(Failure(check="invalid_schema", path="parameters", message="parameters must be a JSON object"))
+        findings.append(Finding(Failure(check="invalid_schema", path="parameters",
+                                        message="parameters must be a JSON object")))
     else:
         meta = _meta_failures(parameters, "parameters")
-        failures.extend(meta)
+        findings.extend(Finding(f) for f in meta)
         if parameters.get("type") != "object":
-            failures.append(Failure(check="invalid_schema", path="parameters.type",
-                                    message=f"parameters must have type 'object', not {parameters.get('type')!r}"))
+            findings.append(Finding(Failure(check="invalid_schema", path="parameters.type",
+                                            message=f"parameters must have type 'object', not "
+                                                    f"{parameters.get('type')!r}")))
+        view = read_schema(parameters)
+        findings.extend(Finding(Failure(check="invalid_schema", path=_under("parameters", where), message=message))
+                        for where, message in view.problems)
         if not meta:
-            failures.extend(_walk(parameters, "parameters", pattern))
-        elif isinstance(parameters.get("properties"), dict):
+            findings.extend(_walk(view.schema, "parameters", pattern))
+        elif isinstance(view.schema.get("properties"), dict):
             # The schema is broken, but names and descriptions can still be reported.
-            failures.extend(f for f in _walk({"properties": parameters["properties"]}, "parameters", pattern)
-                            if f.check != "invalid_schema")
+            findings.extend(f for f in _walk({"properties": view.schema["properties"]}, "parameters", pattern)
+                            if f.failure.check != "invalid_schema")
 
     if has_returns:
         meta = _meta_failures(returns, "returns")
-        failures.extend(meta)
+        view = read_schema(returns)
+        findings.extend(Finding(f) for f in meta)
+        findings.extend(Finding(Failure(check="invalid_schema", path=_under("returns", where), message=message))
+                        for where, message in view.problems)
         if require_returns and not meta:
-            failures.extend(unstructured(returns, "returns"))
+            findings.extend(Finding(f) for f in unstructured(view.schema, "returns"))
     elif require_returns:
-        failures.append(Failure(check="missing_returns", path="returns", message="the API has no returns schema"))
-    return failures
+        findings.append(Finding(Failure(check="missing_returns", path="returns", message="the API has no returns schema")))
+    return findings

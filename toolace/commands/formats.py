@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from toolace.cli_app import app, console
-from toolace.formats import EXPORT_FORMATS, IMPORTERS
+from toolace.formats import EXPORT_FORMATS, IMPORTERS, TOOL_SOURCES
 from toolace.formats.export import beside, export_dialogs, parse_tasks
 from toolace.formats.names import NAME_POLICIES
 from toolace.formats.imports import import_apis as import_apis_files
@@ -65,11 +65,13 @@ def import_dialogs(
 
 @app.command("import-apis")
 def import_apis(
-    sources: Annotated[list[Path], typer.Argument(help="Files holding tool definitions (JSONL or JSON).")],
-    format: Annotated[str, typer.Option("--format", help="bfcl, toolace, openai or xlam.")],
+    sources: Annotated[list[Path], typer.Argument(help="Files holding tool definitions (JSONL or JSON; an "
+                                                       "OpenAPI document may be YAML).")],
+    format: Annotated[str, typer.Option("--format", help=f"{', '.join(TOOL_SOURCES)}.")],
     out: Annotated[Path, typer.Option("--out", help="Canonical APIs JSONL to write.")],
 ) -> None:
-    """Convert real tool definitions (BFCL, ToolACE, OpenAI, xLAM) into canonical APIs."""
+    """Convert real tool definitions (BFCL, ToolACE, OpenAI, xLAM, an MCP tools/list result, an OpenAPI
+    3.0/3.1 document) into canonical APIs."""
     stats = asyncio.run(import_apis_files(sources, format, out))
     _report(f"import-apis {format} -> {out}", stats, ("skipped definitions", rejected_path(out)),
             ("stats", stats_path(out)))

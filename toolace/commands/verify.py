@@ -31,12 +31,16 @@ def verify(
     exec_timeout: Annotated[float, typer.Option("--exec-timeout", help="Seconds one executed call may take.")] = 5.0,
     rules: Annotated[Optional[Path], typer.Option(
         "--rules", help="JSON file overriding rule thresholds (max_reply_chars, name_pattern, ...).")] = None,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Reject on warnings too (flaws of tool declarations the dialog does not depend on).")] = False,
     shard: Annotated[Optional[str], typer.Option("--shard", help="Only shard I of N (I/N), by dialog id.")] = None,
     *, engine: EngineConfig,  # the engine options, from @engine_options
 ) -> None:
     """Check dialogs with every ToolACE rule, then an LLM judge; passed ones go to --out, the rest
     to --rejected with the failed check ids, messages and JSON paths. Resumable by dialog id."""
     config = RuleConfig.load(rules) if rules else RuleConfig()
+    if strict:
+        config = config.model_copy(update={"strict": True})
     for path in inputs:
         if not path.is_file():
             raise InputError(f"{path}: no such file")

@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator
 
 from toolace.apis.checks import counts_ok
 from toolace.records import Api
+from toolace.schema_reading import resolved
 
 ARG_STRING = 60  # characters of an argument string without its own bound
 RESULT_STRING = 80
@@ -63,6 +64,7 @@ def decodable(schema: Any, *, string_bound: int = ARG_STRING, depth: int = 0, re
     depth: the fields its ``required`` lists name (every field when a record has no such list), and
     at least one item per list.
     """
+    schema = schema if depth else resolved(schema)  # $ref, allOf, X-or-null read as JSON Schema means them
     if not isinstance(schema, dict):
         return {"type": "string", "maxLength": string_bound}
     if "const" in schema:

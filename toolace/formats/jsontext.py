@@ -45,12 +45,21 @@ def decode_content(text: Any) -> Any:
 
 def loads_field(value: Any, what: str) -> Any:
     """A field that datasets store either as JSON text (xLAM, ShareGPT ``tools``) or as JSON itself."""
-    if isinstance(value, str):
+    return loads_text(value, what) if isinstance(value, str) else value
+
+
+def loads_text(text: str, what: str) -> Any:
+    """JSON text, or a Python literal (single quotes, ``True``, ``None``) as several models and
+    datasets write it instead. Never evaluated; ValueError names ``what`` when it is neither."""
+    try:
+        return json.loads(text)
+    except ValueError as e:
+        from toolace.formats.callsyntax import CallSyntaxError, parse_literal
+
         try:
-            return json.loads(value)
-        except ValueError as e:
-            raise ValueError(f"{what} is not valid JSON text: {e}") from None
-    return value
+            return parse_literal(text.strip())
+        except CallSyntaxError:
+            raise ValueError(f"{what} is neither JSON nor a Python literal: {e}") from None
 
 
 def content_id(prefix: str, value: Any) -> str:

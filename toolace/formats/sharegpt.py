@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from toolace.formats.outputs import parquet_columns, text_turns
-from toolace.formats.jsontext import decode_content, dumps, encode_content, loads_field
-from toolace.formats.tools import api_from_openai, plain_tool
-from toolace.formats.turns import DialogBuilder, RowProblem, call_dict, convert_tools, row_meta, turns
+from toolace.formats.jsontext import dumps, encode_content
+from toolace.formats.tools import plain_tool
+from toolace.formats.turns import RowProblem, call_dict, row_meta, turns
 from toolace.records import Dialog
 
 NAME = "sharegpt"
@@ -78,61 +78,6 @@ def export_rows(dialog: Dialog, notes: Counter) -> list[dict[str, Any]]:
         raise RowProblem("no_assistant_turn", "nothing for the model to learn")
     return [{"conversations": conversations, "system": system,
              "tools": dumps([plain_tool(api) for api in dialog.tools]), "meta": row_meta(dialog)}]
-
-
-def import_row(row: Any, where: str) -> Dialog:
-    if not isinstance(row, dict) or not isinstance(row.get("conversations"), list):
-        raise RowProblem("not_a_sharegpt_row", "expected {\"conversations\": [...], \"system\", \"tools\"}")
-    try:
-        raw_tools = loads_field(row.get("tools") or "[]", "tools")
-    except ValueError as e:
-        raise RowProblem("bad_tools", str(e)) from None
-    tools = convert_tools(raw_tools, api_from_openai)  # plain functions, or OpenAI-wrapped ones
-    builder = DialogBuilder()
-    if row.get("system"):
-        builder.system(row["system"])
-    open_calls = 0
-    for index, turn in enumerate(row["conversations"]):
-        role, value = (turn.get("from"), turn.get("value")) if isinstance(turn, dict) else (None, None)
-        if role == "human":
-            builder.user(value)
-        elif role == "gpt":
-            builder.assistant(value)
-        elif role == "function_call":
-            calls = _json(value, index)
-            calls = calls if isinstance(calls, list) else [calls]
-            builder.calls(calls)
-            open_calls = len(calls)
-        elif role == "observation":
-            for result in _results(value, open_calls, index):
-                builder.result(result)
-            open_calls = 0
-        elif role == "system":
-            builder.system(value)
-        else:
-            raise RowProblem("unknown_role", f"conversations[{index}]: role {role!r}")
-    return builder.build_from(row, NAME, tools)
-
-
-def _results(value: Any, calls: int, index: int) -> list[Any]:
-    """The results of ``calls`` parallel calls: LLaMA-Factory's joined text, or a JSON list of them."""
-    if calls <= 1:
-        return [decode_content(value)]
-    parts = value.split(RESULTS_SEPARATOR) if isinstance(value, str) else []
-    if len(parts) == calls:
-        return [decode_content(part) for part in parts]
-    results = _json(value, index)
-    if not (isinstance(results, list) and len(results) == calls):
-        raise RowProblem("bad_observation", f"conversations[{index}]: {calls} parallel calls need {calls} results, "
-                                            f"joined by {RESULTS_SEPARATOR!r} or as a JSON list")
-    return results
-
-
-def _json(value: Any, index: int) -> Any:
-    try:
-        return json.loads(value)
-    except (TypeError, ValueError) as e:
-        raise RowProblem("bad_json", f"conversations[{index}]: {e}") from None
 
 
 def parquet_schema():

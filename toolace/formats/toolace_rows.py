@@ -12,8 +12,8 @@ from collections import Counter
 from typing import Any
 
 from toolace.formats.outputs import parquet_columns, text_turns
-from toolace.formats.callsyntax import CallSyntaxError, looks_like_calls, parse_calls, parse_literal, print_calls
-from toolace.formats.jsontext import dumps
+from toolace.formats.callsyntax import CallSyntaxError, looks_like_calls, parse_calls, print_calls
+from toolace.formats.jsontext import dumps, loads_text
 from toolace.formats.tools import api_from_toolace, toolace_tool
 from toolace.formats.turns import DialogBuilder, RowProblem, call_dict, convert_tools, row_meta, turns
 from toolace.records import Api, Dialog
@@ -79,13 +79,25 @@ def export_rows(dialog: Dialog, notes: Counter) -> list[dict[str, Any]]:
 
 def _results(value: str) -> list[Any]:
     try:
-        data = json.loads(value)
-    except ValueError:
-        try:
-            data = parse_literal(value)  # some rows hold Python reprs
-        except CallSyntaxError as e:
-            raise RowProblem("bad_tool_turn", f"tool turn is neither JSON nor a literal: {e}") from None
+        data = loads_text(value, "tool turn")  # some rows hold Python reprs
+    except ValueError as e:
+        raise RowProblem("bad_tool_turn", str(e)) from None
     return data if isinstance(data, list) else [data]
+
+
+def _calls(value: str, tools: list[Api], index: int) -> list[dict[str, Any]] | None:
+    """The calls of an assistant turn, or None when it is text. A reply shaped like a call list that
+    does not parse is text ("[Note: see the (Doc Search API) page]") unless it starts by naming a tool,
+    which makes it a broken call: the row is refused."""
+    if not looks_like_calls(value):
+        return None
+    try:
+        return parse_calls(value)
+    except CallSyntaxError as e:
+        named = value.strip()[1:].split("(", 1)[0].strip()
+        if any(api.name == named for api in tools):
+            raise RowProblem("unparsable_call", f"conversations[{index}]: {e}") from None
+        return None
 
 
 def import_row(row: Any, where: str) -> Dialog:
@@ -102,17 +114,18 @@ def import_row(row: Any, where: str) -> Dialog:
         if role in ("user", "human"):
             builder.user(value)
         elif role in ("assistant", "gpt"):
-            if looks_like_calls(value):
-                try:
-                    builder.calls(parse_calls(value))
-                except CallSyntaxError as e:
-                    raise RowProblem("unparsable_call", f"conversations[{index}]: {e}") from None
-            else:
+            calls = _calls(value, tools, index)
+            if calls is None:
                 builder.assistant(value)
+            else:
+                builder.calls(calls)
         elif role in ("tool", "observation", "function"):
             for item in _results(value):
                 if isinstance(item, dict) and "name" in item:
-                    builder.result(item.get("results"), name=item["name"])
+                    if set(item) != {"name", "results"}:  # {"name", "result"}: the value would be lost
+                        raise RowProblem("unread_field", f"conversations[{index}]: a tool result is "
+                                                         f"{{\"name\", \"results\"}}, not {sorted(item)}")
+                    builder.result(item["results"], name=item["name"])
                 else:
                     builder.result(item)
         elif role == "system":

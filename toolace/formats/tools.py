@@ -1,7 +1,7 @@
 """Tool definitions in and out: BFCL, ToolACE, OpenAI and xLAM shapes <-> the canonical ``Api``.
 
-Importers translate each vocabulary into JSON Schema (see ``schema_types``) and validate the result
-as an ``Api``; anything that cannot be converted raises ``ToolConversionError`` with the reason, so
+Importers translate each vocabulary into JSON Schema (see ``schema_types``), normalise defaults
+that have one reading (``defaults``) and validate the result as an ``Api``; anything that cannot be converted raises ``ToolConversionError`` with the reason, so
 callers report and skip that one tool. Exporters write the shape each dataset format carries.
 """
 
@@ -11,12 +11,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from toolace.formats.defaults import normalise_defaults
 from toolace.formats.schema_types import (
-    TOOLACE_NAMES, SchemaTypeError, annotation_of, parse_annotation, to_json_schema, to_vocabulary,
+    NO_DEFAULT, TOOLACE_NAMES, SchemaTypeError, annotation_of, parse_annotation_with_default, to_json_schema,
+    to_vocabulary,
 )
 from toolace.records import Api
+from toolace.schema_reading import resolved
 
-API_FORMATS = ("bfcl", "toolace", "openai", "xlam")
 # Keys of a tool that carry its meaning; anything else is kept in ``meta["source_fields"]``.
 _TOOL_KEYS = {"name", "description", "parameters", "returns", "required"}
 
@@ -44,6 +46,9 @@ def _name_and_description(tool: Any) -> tuple[str, str]:
 
 def _build(name: str, description: str, parameters: dict, returns: Any, extra: dict) -> Api:
     meta = {"source_fields": extra} if extra else {}
+    parameters, changes = normalise_defaults(parameters)
+    if changes:
+        meta["normalised_defaults"] = changes
     try:
         return Api(name=name, description=description, parameters=parameters,
                    returns=returns if isinstance(returns, dict) else None, meta=meta)
@@ -128,7 +133,9 @@ def api_from_xlam(tool: Any, marked: bool = False) -> Api:
         if not isinstance(declared, str):
             raise ToolConversionError("unknown_type", f"{name}.{pname}: type must be text, not {declared!r}")
         try:
-            fragment, optional = parse_annotation(declared, f"{name}.{pname}")
+            fragment, optional, default = parse_annotation_with_default(declared, f"{name}.{pname}")
+            if default is not NO_DEFAULT and "default" not in spec:
+                fragment["default"] = default
             rest = to_json_schema({k: v for k, v in spec.items()
                                    if k != "type" and not (k in ("required", "optional") and isinstance(v, bool))},
                                   f"{name}.{pname}")
@@ -143,9 +150,6 @@ def api_from_xlam(tool: Any, marked: bool = False) -> Api:
     extra = {k: v for k, v in tool.items() if k not in _TOOL_KEYS}
     return _build(name, description, parameters, tool.get("returns"), extra)
 
-
-API_READERS = {"bfcl": api_from_bfcl, "toolace": api_from_toolace, "openai": api_from_openai,
-               "xlam": api_from_xlam}
 
 
 # -- canonical -> dataset shapes -------------------------------------------------------------
@@ -170,9 +174,13 @@ def toolace_tool(api: Api) -> dict[str, Any]:
 
 
 def xlam_tool(api: Api) -> dict[str, Any]:
-    """An xLAM tool: a flat parameter map, optional ones marked ``", optional"`` in their type."""
+    """An xLAM tool: a flat parameter map, optional ones marked ``", optional"`` in their type.
+
+    The flat map has no room for ``$defs``, so references are inlined first.
+    """
     flat = {}
-    for pname, schema in api.properties.items():
+    properties = resolved(api.parameters).get("properties")
+    for pname, schema in (properties if isinstance(properties, dict) else {}).items():
         schema = schema if isinstance(schema, dict) else {}
         annotation = annotation_of(schema)
         if pname not in api.required:

@@ -14,7 +14,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import ValidationError
 
-from toolace.formats.jsontext import content_id
+from toolace.formats.jsontext import content_id, loads_text
 from toolace.formats.tools import ToolConversionError
 from toolace.records import (
     Api, AssistantMessage, Dialog, DialogKind, SystemMessage, ToolCall, ToolMessage, UserMessage,
@@ -98,12 +98,19 @@ class DialogBuilder:
         self.messages.append(AssistantMessage(role="assistant", content=_text(text, "assistant")))
 
     def calls(self, calls: list[dict[str, Any]], content: str | None = None) -> None:
-        """One assistant turn of calls: dicts with ``name``, ``arguments`` and optionally ``id``."""
+        """One assistant turn of calls: dicts with ``name``, ``arguments`` (or Llama's ``parameters``;
+        a JSON object, or JSON or Python-literal text of one) and optionally ``id``."""
         made = []
         for call in calls:
             if not isinstance(call, dict) or not isinstance(call.get("name"), str):
                 raise RowProblem("bad_call", f"a call must have a name: {call!r}"[:200])
-            arguments = call.get("arguments", {})
+            unread = set(call) - {"name", "arguments", "parameters", "id", "type"}
+            if unread or ("arguments" in call and "parameters" in call):
+                raise RowProblem("unread_field", f"call to {call['name']} has fields this format does not "
+                                                 f"carry: {', '.join(sorted(unread or {'parameters'}))}")
+            arguments = call.get("arguments", call.get("parameters", {}))
+            if isinstance(arguments, str):
+                arguments = read_value(arguments, f"arguments of {call['name']}", empty={})
             if arguments is None:
                 arguments = {}
             if not isinstance(arguments, dict):
@@ -157,6 +164,17 @@ def convert_tools(raws: Any, read: Callable[[Any], Api]) -> list[Api]:
         except ToolConversionError as e:
             raise RowProblem(f"tool_{e.reason}", f"tools[{index}]: {e.detail}") from None
     return apis
+
+
+def read_value(text: str, what: str, empty: Any = None) -> Any:
+    """A value that a row holds as text (JSON or a Python literal, see ``loads_text``); ``empty``
+    for blank text."""
+    if not text.strip() and empty is not None:
+        return empty
+    try:
+        return loads_text(text, what)
+    except ValueError as e:
+        raise RowProblem("bad_json", str(e)) from None
 
 
 def _text(value: Any, role: str) -> str:

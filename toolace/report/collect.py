@@ -91,6 +91,7 @@ class DialogStats:
     tool_domains: Counter = field(default_factory=Counter)  # domain[0] of offered tools -> tools
     tokens: Histogram = field(default_factory=Histogram)  # from meta.tokens, when recorded
     models: Counter = field(default_factory=Counter)
+    warnings: Counter = field(default_factory=Counter)  # verdict warning check -> dialogs carrying it
 
 
 @dataclass
@@ -342,6 +343,9 @@ def _dialog_stats(path: Path) -> DialogStats:
             stats.tokens.add(tokens)
         if model := _model_of(dialog):
             stats.models[model] += 1
+        verdict = dialog.get("verdict") if isinstance(dialog.get("verdict"), dict) else {}
+        warnings = verdict.get("warnings") if isinstance(verdict.get("warnings"), list) else []
+        stats.warnings.update({str(w.get("check")) for w in warnings if isinstance(w, dict)})
     return stats
 
 

@@ -170,6 +170,8 @@ def verification(s: RunSummary) -> Table:
         return table
     table.rows.append(["kept (verified.jsonl)", num(s.verified.count if s.verified else 0),
                        pct(s.verified.count if s.verified else 0, checked)])
+    for check, n in (s.verified.warnings.most_common() if s.verified else []):  # kept, with a warning
+        table.rows.append([f"  kept, warned: {check}", num(n), pct(n, checked)])
     table.rows.append([f"rejected ({', '.join(r.verify_files)})", num(r.verify_rejected), pct(r.verify_rejected, checked)])
     for check, n in r.checks.most_common():
         table.rows.append([f"  {check}", num(n), pct(n, checked)])

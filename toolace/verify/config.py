@@ -35,6 +35,8 @@ class RuleConfig(BaseModel):
     strict_formats: bool = Field(False, description="date-time/time need a UTC offset and seconds (RFC 3339)")
     allow_trailing_calls: bool = Field(True, description="a dialog may end on a call turn without results "
                                                          "(xLAM/BFCL-style call-only samples)")
+    strict: bool = Field(False, description="warnings (flaws of tool declarations the dialog does not depend "
+                                            "on) reject the dialog too")
 
     @field_validator("name_pattern")
     @classmethod

@@ -5,6 +5,10 @@ separate spawned process, never in the verifier. Only functions defined in that 
 into it, not starting with ``_``) can be called, always with keyword arguments, each call with a
 timeout; a call that hangs gets its process killed and a fresh one started. Model output is only
 ever passed as argument *values*: nothing is evaluated.
+
+The check judges whether a call *ran*: any return value is fine (one that is not JSON is sent back
+as its ``repr``), raising or hanging is ``execution_error``, and a call to a function the file does
+not define is ``execution_undefined`` (the dialog cannot be said to run).
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ import inspect
 import multiprocessing
 import sys
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,10 @@ import orjson
 from toolace.errors import InputError
 
 _MODULE = "toolace_exec_tools"
+EXECUTION_CHECKS = {
+    "execution_error": "a call raised, hung past the timeout, or killed the tool process",
+    "execution_undefined": "a call names a function that the --exec-tools file does not define",
+}
 
 
 def _serve(path: str, conn) -> None:
@@ -50,9 +57,16 @@ def _serve(path: str, conn) -> None:
             conn.send(("error", f"raised {type(e).__name__}: {e}"[:500]))
             continue
         try:
-            conn.send(("ok", orjson.dumps(result, option=orjson.OPT_NON_STR_KEYS)))
-        except TypeError as e:
-            conn.send(("error", f"returned a value that is not JSON ({type(result).__name__}): {e}"))
+            conn.send(("ok", orjson.dumps(result, default=_jsonable, option=orjson.OPT_NON_STR_KEYS)))
+        except TypeError:  # e.g. an int beyond 64 bits inside the value: the call still ran
+            conn.send(("ok", orjson.dumps(repr(result))))
+
+
+def _jsonable(value: Any) -> Any:
+    """What a returned Python object becomes when it has no JSON form: sets as lists, else its repr."""
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return repr(value)
 
 
 class ToolExecutor:
@@ -122,32 +136,28 @@ class ToolExecutor:
         self.close()
 
 
-async def execution_failures(dialog, executor: ToolExecutor, returns_validator: Callable[[Any], Any]):
-    """``(failures, counters)``: execution_error for calls that raise, hang or break their returns schema."""
+async def execution_failures(dialog, executor: ToolExecutor):
+    """``(failures, counters)``: execution_error for calls that raise or hang, execution_undefined for
+    calls to functions the tools file does not define."""
     # Imported here, not at the top: the spawned worker imports this module and should start
-    # without pydantic and jsonschema.
+    # without pydantic.
+    from toolace.jsonpaths import join
     from toolace.records import AssistantMessage, Failure
-    from toolace.jsonpaths import join_all
 
     failures, counters = [], Counter()
     for mi, message in enumerate(dialog.messages):
         if not isinstance(message, AssistantMessage):
             continue
         for ci, call in enumerate(message.tool_calls):
+            path = f"messages[{mi}].tool_calls[{ci}]"
             if call.name not in executor.names:
                 counters["exec_not_defined"] += 1
+                failures.append(Failure(check="execution_undefined", path=join(path, "name"),
+                                        message=f"{call.name!r} is not defined in {executor.path.name}, so the "
+                                                "call cannot run"))
                 continue
             counters["exec_calls"] += 1
-            path = f"messages[{mi}].tool_calls[{ci}]"
             ok, value = await executor.call(call.name, call.arguments)
             if not ok:
                 failures.append(Failure(check="execution_error", path=path, message=f"{call.name}: {value}"))
-                continue
-            api = dialog.tool(call.name)
-            validator = returns_validator(api) if api is not None else None
-            error = next(iter(validator.iter_errors(value)), None) if validator is not None else None
-            if error is not None:
-                where = join_all("result", error.absolute_path)
-                failures.append(Failure(check="execution_error", path=path,
-                                        message=f"{call.name}: {where} breaks the returns schema: {error.message[:160]}"))
     return failures, counters

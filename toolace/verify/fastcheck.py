@@ -9,11 +9,12 @@ Refusing too much only costs time. Tests compare both on generated values.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 from jsonschema import FormatChecker
+
+from toolace.ecma_regex import compile_pattern
 
 Check = Callable[[Any], bool]
 
@@ -83,11 +84,12 @@ def compile_check(schema: Any, formats: FormatChecker) -> Check | None:
         const = schema["const"]
         checks.append(lambda v: json_equal(v, const))
     if "pattern" in schema:
-        try:
-            regex = re.compile(schema["pattern"])
-        except (re.error, TypeError):
+        if not isinstance(schema["pattern"], str):
             return None
-        checks.append(lambda v: not isinstance(v, str) or regex.search(v) is not None)
+        regex = compile_pattern(schema["pattern"]).regex  # ECMA-262, as the validator reads it
+        if regex is None:
+            return None
+        checks.append(lambda v: not isinstance(v, str) or regex.find(v) is not None)
     for key, test in (("minLength", lambda v, n: len(v) >= n), ("maxLength", lambda v, n: len(v) <= n)):
         if key in schema:
             checks.append(_bounded(schema[key], str, test))

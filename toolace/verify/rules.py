@@ -3,6 +3,11 @@
 Each rule is a function ``rule(ctx) -> Iterator[Failure]`` that may emit several check ids; all of
 them run on every sample (never first-failure-only), so a rejected record lists every problem.
 ``CHECKS`` is the registry of the stable ids with what each one means.
+
+A sample is rejected for what makes *it* wrong. A flaw in a tool's declaration that the sample does
+not depend on (any flaw of a tool it never calls; a blemish of one it calls, see
+``toolace.apis.checks``) is a *warning* (``ctx.warnings``), kept in the verdict and counted;
+``RuleConfig.strict`` turns warnings into failures.
 """
 
 from __future__ import annotations
@@ -59,6 +64,8 @@ class RuleContext:
         for api in dialog.tools:
             self.tools.setdefault(api.name, api)
         self._compiled: dict[int, CompiledApi] = {}
+        self.warnings: list[Failure] = []
+        self.called = {call.name for call in dialog.calls()}
 
     def compiled(self, api: Api) -> CompiledApi:
         found = self._compiled.get(id(api))
@@ -88,18 +95,29 @@ class RuleContext:
 
 
 def check_api_definitions(ctx: RuleContext) -> Iterator[Failure]:
-    """invalid_schema, missing_description, bad_name, missing_returns of every tool in the list."""
+    """invalid_schema, missing_description, bad_name, missing_returns of every tool in the list:
+    failures for the tools the dialog calls, warnings for blemishes and for tools it never calls."""
     seen: set[str] = set()
     for index, api in enumerate(ctx.dialog.tools):
         base = f"tools[{index}]"
-        for failure in ctx.compiled(api).problems:
+        called = api.name in ctx.called
+        for finding in ctx.compiled(api).findings:
+            failure = finding.failure
             if (failure.check == "missing_description" and failure.path != "description"
                     and not ctx.config.require_parameter_descriptions):
                 continue
             path = f"{base}.{failure.path}" if failure.path else base
-            yield Failure(check=failure.check, path=path, message=f"{api.name}: {path}: {failure.message}")
+            found = Failure(check=failure.check, path=path, message=f"{api.name}: {path}: {failure.message}")
+            if called and not finding.blemish:
+                yield found
+            else:
+                ctx.warnings.append(found)
         if api.name in seen:
-            yield Failure(check="bad_name", path=f"{base}.name", message=f"{base}: two tools are named {api.name!r}")
+            found = Failure(check="bad_name", path=f"{base}.name", message=f"{base}: two tools are named {api.name!r}")
+            if called:
+                yield found
+            else:
+                ctx.warnings.append(found)
         seen.add(api.name)
 
 
@@ -112,5 +130,13 @@ DEFAULT_CONFIG = RuleConfig()
 
 def check_rules(dialog: Dialog, config: RuleConfig = DEFAULT_CONFIG) -> list[Failure]:
     """Every rule failure of one dialog (empty when it passes the rule layer)."""
+    return rule_verdict(dialog, config)[0]
+
+
+def rule_verdict(dialog: Dialog, config: RuleConfig = DEFAULT_CONFIG) -> tuple[list[Failure], list[Failure]]:
+    """``(failures, warnings)`` of one dialog; with ``config.strict`` every warning is a failure."""
     ctx = RuleContext(dialog, config)
-    return [failure for rule in RULES for failure in rule(ctx)]
+    failures = [failure for rule in RULES for failure in rule(ctx)]
+    if config.strict:
+        return failures + ctx.warnings, []
+    return failures, ctx.warnings

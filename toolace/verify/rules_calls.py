@@ -1,7 +1,8 @@
 """Call executability: every call names a listed tool and its arguments fit that tool's schema.
 
-Arguments are checked by jsonschema (2020-12, with a format checker), which walks nested objects
-and arrays; each error keyword maps onto a stable check id and carries the JSON path of the value.
+Arguments are checked by jsonschema (2020-12, with a format checker and ECMA-262 patterns: see
+``toolace.schema_reading``), which walks nested objects and arrays and follows ``$ref``; each error
+keyword maps onto a stable check id and carries the JSON path of the value.
 Validators are compiled once per distinct API (keyed on its canonical JSON bytes): dialogs sample
 their tools from one library, so the same few hundred schemas come back again and again.
 """
@@ -17,11 +18,12 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 
-from toolace.apis.checks import api_problems
+from toolace.apis.checks import Finding, api_findings
 from toolace.records import Api, AssistantMessage, Failure, schema_problem
+from toolace.schema_reading import Validator, add_ecma_formats, read_schema
 from toolace.verify.config import RuleConfig
 from toolace.verify.fastcheck import Check, compile_check
 from toolace.jsonpaths import join, join_all, short
@@ -58,7 +60,7 @@ def _iso(parse, pattern: re.Pattern):
 
 
 def _format_checker(strict: bool) -> FormatChecker:
-    checker = FormatChecker()  # every format whose checker is installed
+    checker = add_ecma_formats(FormatChecker())  # every format whose checker is installed
     if not strict:
         checker.checks("date-time", raises=ValueError)(_iso(datetime.fromisoformat, _LOCAL_DATETIME))
         checker.checks("time", raises=ValueError)(_iso(time.fromisoformat, _LOCAL_TIME))
@@ -72,10 +74,10 @@ _CHECKERS = {strict: _format_checker(strict) for strict in (False, True)}
 class CompiledApi:
     """What checking calls to one API needs, computed once per distinct API definition."""
 
-    problems: tuple[Failure, ...]  # API definition failures, paths relative to the API
-    validator: Draft202012Validator | None  # None when the parameters are not a usable schema
+    findings: tuple[Finding, ...]  # API definition failures, paths relative to the API
+    validator: Validator | None  # None when the parameters are not a usable schema
     fast: Check | None  # quick yes/no for the validator, None when the schema is beyond it
-    returns_validator: Draft202012Validator | None
+    returns_validator: Validator | None
     properties: frozenset[str]
     required: tuple[str, ...]
     open: bool  # the schema itself allows names beyond its properties
@@ -96,22 +98,24 @@ def _cached_api(key: bytes, name_pattern: str, require_returns: bool, strict_for
 
 
 def _compile_api(name, description, parameters, returns, name_pattern, require_returns, strict_formats) -> CompiledApi:
-    problems = api_problems({"name": name, "description": description, "parameters": parameters, "returns": returns},
+    findings = api_findings({"name": name, "description": description, "parameters": parameters, "returns": returns},
                             name_pattern=name_pattern, require_returns=require_returns)
     checker = _CHECKERS[strict_formats]
     # Arguments are still checked when only an enum value or a default is wrong; not when the
     # schema itself is not one (jsonschema would raise on unknown types such as "dict").
     usable = isinstance(parameters, dict) and schema_problem(parameters) is None
-    validator = Draft202012Validator(parameters, format_checker=checker) if usable else None
-    returns_validator = (Draft202012Validator(returns, format_checker=checker)
+    validator = Validator(parameters, format_checker=checker) if usable else None
+    returns_validator = (Validator(returns, format_checker=checker)
                          if isinstance(returns, dict) and schema_problem(returns) is None else None)
-    props = parameters.get("properties") if isinstance(parameters, dict) else None
-    props = props if isinstance(props, dict) else {}
-    required = parameters.get("required") if isinstance(parameters, dict) else None
-    extra = parameters.get("additionalProperties", False) if isinstance(parameters, dict) else False
-    is_open = extra is not False or bool(isinstance(parameters, dict) and parameters.get("patternProperties"))
-    fast = compile_check(parameters, checker) if validator is not None else None
-    return CompiledApi(tuple(problems), validator, fast, returns_validator, frozenset(props),
+    view = read_schema(parameters) if isinstance(parameters, dict) else None
+    top = view.schema if view is not None and isinstance(view.schema, dict) else {}
+    props = top.get("properties") if isinstance(top.get("properties"), dict) else {}
+    required = top.get("required")
+    extra = top.get("additionalProperties", False)
+    is_open = extra is not False or bool(top.get("patternProperties"))
+    # The quick check reads the resolved view only when it means exactly what the schema means.
+    fast = compile_check(top, checker) if validator is not None and view.exact else None
+    return CompiledApi(tuple(findings), validator, fast, returns_validator, frozenset(props),
                        tuple(r for r in required if isinstance(r, str)) if isinstance(required, list) else (),
                        is_open)
 
@@ -159,7 +163,9 @@ def argument_failures(name: str, arguments: dict[str, Any], api: CompiledApi, ba
 
 def _map_error(name: str, base: str, error: ValidationError, reported: set) -> Iterator[Failure]:
     if error.validator in ("anyOf", "oneOf") and error.context:
-        error = best_match(error.context)
+        # The branch the value's type picks says more ("too long") than the branches it is not ("not null").
+        fitting = [e for e in error.context if e.validator != "type"]
+        error = best_match(fitting or error.context)
     keyword = error.validator
     path = list(error.absolute_path)
     where = join_all("arguments", path)

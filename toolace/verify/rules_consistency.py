@@ -8,6 +8,7 @@ samples (xLAM, BFCL), whose answer *is* the call.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
@@ -17,7 +18,7 @@ from toolace.records import AssistantMessage, Failure, SystemMessage, ToolMessag
 _CALLS_ONLY = re.compile(r"no other text|only (?:return|output|reply with|respond with) the function call",
                          re.IGNORECASE)
 _TEXT_CALL_MARKERS = ("<tool_call>", "<function_call>", "<|python_tag|>")
-_DECLARED_NAME = re.compile(r'"name"\s*:\s*"((?:[^"\\]|\\.)*)"')
+_DECLARED_NAME = re.compile(r'\{\s*"name"\s*:')
 
 
 def check_roles(ctx) -> Iterator[Failure]:
@@ -123,11 +124,25 @@ def check_system(ctx) -> Iterator[Failure]:
                           message=f"messages[{mi}]: a call written as text ({written}) instead of a "
                                   "structured tool call")
     if system_text and '"parameters"' in system_text and ctx.tools:
-        offered = {name for name in _DECLARED_NAME.findall(system_text)} - set(ctx.tools)
+        offered = declared_functions(system_text) - set(ctx.tools)
         if offered:
             yield Failure(check="system_format_conflict", path="messages[0].content",
                           message="the system prompt offers functions missing from the tool list: "
                                   f"{', '.join(sorted(offered)[:5])}")
+
+
+def declared_functions(text: str) -> set[str]:
+    """Names of the function definitions written as JSON in a text: objects with a "name" and
+    "parameters" (a parameter listed as ``{"name": "subject", "description": ...}`` is not one)."""
+    decoder, names = json.JSONDecoder(), set()
+    for match in _DECLARED_NAME.finditer(text):
+        try:
+            found, _ = decoder.raw_decode(text, match.start())
+        except ValueError:
+            continue
+        if isinstance(found, dict) and isinstance(found.get("name"), str) and "parameters" in found:
+            names.add(found["name"])
+    return names
 
 
 def _call_written_as_text(text: str, names: list[str]) -> str | None:

@@ -19,13 +19,12 @@ from rich.console import Console
 from toolace.errors import InputError
 from toolace.jsonl import iter_jsonl
 from toolace.llm.base import LLMClient
-from toolace.records import Api, Verdict
+from toolace.records import Verdict
 from toolace.runner import Job, Outcome, RunStats, rejected_path, run_jobs, stats_path, write_json_atomic
 from toolace.verify.config import RuleConfig
 from toolace.verify.execution import ToolExecutor, execution_failures
 from toolace.verify.judge import DialogJudge, prompt_versions
-from toolace.verify.rules import check_rules
-from toolace.verify.rules_calls import compiled_api
+from toolace.verify.rules import rule_verdict
 from toolace.verify.sample import load_sample, malformed
 
 
@@ -38,16 +37,14 @@ class Verifier:
     executor: ToolExecutor | None = None
     provenance: dict[str, Any] | None = None
 
-    def returns_validator(self, api: Api):
-        return compiled_api(api, self.config).returns_validator
-
     async def check(self, job: Job) -> Outcome:
         sample = load_sample(job.payload)
-        failures = sample.failures + check_rules(sample.dialog, self.config)
+        failures, warnings = rule_verdict(sample.dialog, self.config)
+        failures = sample.failures + failures
         layer, outcome = "rules", Outcome()
         if not failures and self.executor is not None:
             layer = "execution"
-            found, counters = await execution_failures(sample.dialog, self.executor, self.returns_validator)
+            found, counters = await execution_failures(sample.dialog, self.executor)
             failures += found
             outcome.counters.update(counters)
         if not failures and self.judge is not None:
@@ -56,12 +53,15 @@ class Verifier:
             failures += judgement.failures
             outcome.usage.add(judgement.usage)
             outcome.counters.update(judgement.counters)
-        verdict = Verdict(passed=not failures, layer=layer, failures=failures)
+        verdict = Verdict(passed=not failures, layer=layer, failures=failures, warnings=warnings)
         record = {**sample.raw, "verdict": verdict.to_dict()}
         if self.provenance and layer != "rules":
             record["meta"] = {**(record.get("meta") if isinstance(record.get("meta"), dict) else {}),
                               "verify": self.provenance}
         outcome.counters.update(f"check:{f.check}" for f in failures)
+        outcome.counters.update(f"warning:{f.check}" for f in warnings)
+        if warnings:
+            outcome.counters["dialogs with warnings"] += 1
         if verdict.passed:
             outcome.kept = record
         else:
@@ -134,12 +134,17 @@ def verify_figures(stats: RunStats) -> dict[str, Any]:
     counters = stats.counters
     return {
         "input": counters.get("input", 0),
-        "failures_by_check": dict(Counter({k.split(":", 1)[1]: v for k, v in counters.items()
-                                           if k.startswith("check:")}).most_common()),
+        "failures_by_check": _by_check(counters, "check:"),
+        "warnings_by_check": _by_check(counters, "warning:"),
+        "dialogs_with_warnings": counters.get("dialogs with warnings", 0),
         "judge_calls": counters.get("judge_calls", 0),
         "judge_calls_saved": counters.get("judge_saved", 0),
         "executed_calls": counters.get("exec_calls", 0),
     }
+
+
+def _by_check(counters, prefix: str) -> dict[str, int]:
+    return dict(Counter({k.removeprefix(prefix): v for k, v in counters.items() if k.startswith(prefix)}).most_common())
 
 
 def summary_rows(stats: RunStats) -> list[tuple[str, Any]]:
@@ -147,6 +152,9 @@ def summary_rows(stats: RunStats) -> list[tuple[str, Any]]:
     figures = verify_figures(stats)
     rows: list[tuple[str, Any]] = [("input dialogs", figures["input"]), ("failures by check", "")]
     rows += [(f"  {check}", n) for check, n in figures["failures_by_check"].items()]
+    if figures["warnings_by_check"]:
+        rows.append(("dialogs with warnings", f"{figures['dialogs_with_warnings']} (kept unless --strict)"))
+        rows += [(f"  {check}", n) for check, n in figures["warnings_by_check"].items()]
     rows.append(("judge calls", f"{figures['judge_calls']} ({figures['judge_calls_saved']} saved by the pre-pass)"))
     if figures["executed_calls"] or stats.counters.get("exec_not_defined"):
         rows.append(("executed calls", f"{figures['executed_calls']} "
