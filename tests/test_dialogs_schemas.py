@@ -140,3 +140,15 @@ def test_a_pattern_goes_to_the_engine_only_if_its_grammar_compiler_takes_it(patt
 def test_the_junk_pattern_seen_on_the_engine_is_dropped_but_a_good_one_kept():
     from toolace.dialogs.schemas import decodable_pattern
     assert not decodable_pattern(PATTERNS[2]) and decodable_pattern(PATTERNS[0]) and decodable_pattern(PATTERNS[1])
+
+
+def test_a_tuple_parameter_is_decoded_position_by_position():
+    """Pydantic writes ``tuple[float, float]`` as prefixItems; read as an array of strings, every call failed."""
+    schema = decodable({"type": "object", "properties": {"point": {
+        "type": "array", "prefixItems": [{"type": "number"}, {"type": "number"}], "description": "lat, lon"}},
+        "required": ["point"]})
+    point = schema["properties"]["point"]
+    assert point == {"type": "array", "prefixItems": [{"type": "number"}, {"type": "number"}], "items": False,
+                     "minItems": 2, "maxItems": 2}
+    assert valid(schema, {"point": [59.9, 10.7]}) and not valid(schema, {"point": ["59.9", "10.7"]})
+    assert grammar_safe(schema)

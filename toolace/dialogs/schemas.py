@@ -89,6 +89,12 @@ def decodable(schema: Any, *, string_bound: int = ARG_STRING, depth: int = 0, re
         return {"type": "string", "maxLength": string_bound}
     if kind == "object":
         return _object(schema, string_bound, depth, result)
+    if kind == "array" and isinstance(schema.get("prefixItems"), list) and schema["prefixItems"]:
+        # A tuple (Pydantic's tuple[...]): its positions, each with its own schema, and nothing after.
+        tuple_items = [decodable(s, string_bound=string_bound, depth=depth + 1, result=result)
+                       for s in schema["prefixItems"][:MAX_ITEMS * 2]]
+        return {"type": "array", "prefixItems": tuple_items, "items": False, "minItems": len(tuple_items),
+                "maxItems": len(tuple_items)}
     if kind == "array":
         items = schema.get("items")
         out = {"type": "array", "items": decodable(items if isinstance(items, dict) else {"type": "string"},
