@@ -79,6 +79,14 @@ def test_open_records_get_a_few_plain_keys_and_lists_of_records_their_fields(tmp
     assert set(connection) == {"connection_id", "stops", "price"} and set(connection["price"]) == {"amount", "currency"}
 
 
+def test_a_result_list_holds_a_page_of_records():
+    """Seen in the review: a week of daily figures cut to 3 items by the arguments' list bound."""
+    from toolace.dialogs.schemas import RESULT_ITEMS
+    schema = result_schema(APIS["search_trains"], arguments={})
+    assert schema["properties"]["connections"]["maxItems"] == RESULT_ITEMS >= 7
+    assert schema["properties"]["connections"]["minItems"] == 1
+
+
 def test_a_result_field_named_like_an_argument_repeats_its_value(tmp_path):
     pairs = [(call.arguments["origin"], content["origin"]) for d in run(tmp_path, count=10, empty_result_rate=0.0)
              for call, content in results(d) if call.name == "search_trains"]

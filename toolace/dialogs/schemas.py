@@ -101,8 +101,9 @@ def decodable(schema: Any, *, string_bound: int = ARG_STRING, depth: int = 0, re
                                                    string_bound=string_bound, depth=depth + 1, result=result)}
         low = schema.get("minItems") if isinstance(schema.get("minItems"), int) else 0
         low = max(low, 1) if result else low
-        high = schema.get("maxItems") if isinstance(schema.get("maxItems"), int) else MAX_ITEMS
-        out["maxItems"] = max(min(high, RESULT_ITEMS if result else MAX_ITEMS), low, 1)
+        bound = RESULT_ITEMS if result else MAX_ITEMS
+        high = schema.get("maxItems") if isinstance(schema.get("maxItems"), int) else bound
+        out["maxItems"] = max(min(high, bound), low, 1)
         if low:
             out["minItems"] = low
         return out
