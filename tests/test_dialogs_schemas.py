@@ -6,7 +6,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from dialog_apis import library
-from toolace.dialogs.schemas import GENERIC_RETURNS, OPEN_KEYS, assistant_schema, decodable, error_schema, result_schema
+from toolace.dialogs.schemas import GENERIC_RETURNS, MAX_ITEMS, OPEN_KEYS, assistant_schema, decodable, error_schema, result_schema
 from toolace.records import Api
 
 APIS = {a.name: a for a in library()}
@@ -44,13 +44,13 @@ def test_decodable_bounds_strings_arrays_and_free_objects():
     props = schema["properties"]
     assert schema["additionalProperties"] is False and schema["required"] == ["q"]
     assert props["q"] == {"type": "string", "maxLength": 60}
-    assert props["tags"] == {"type": "array", "items": {"type": "string", "maxLength": 5}, "maxItems": 3}
+    assert props["tags"] == {"type": "array", "items": {"type": "string", "maxLength": 5}, "maxItems": MAX_ITEMS}
     assert props["when"] == {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
     assert props["re"] == {"type": "string", "maxLength": 60}
     assert props["code"] == {"type": "string", "pattern": "^[A-Z]{3}$"}
     assert props["slug"] == {"type": "string", "maxLength": 30}
     assert props["n"] == {"type": "integer", "maximum": 50}
-    assert props["ids"] == {"type": "array", "items": {"type": "string", "format": "uuid"}, "maxItems": 3}
+    assert props["ids"] == {"type": "array", "items": {"type": "string", "format": "uuid"}, "maxItems": MAX_ITEMS}
     assert grammar_safe(schema)
     assert props["free"]["maxProperties"] == OPEN_KEYS and "minProperties" not in props["free"]  # bounded, open
     assert valid(props["free"], {"level": "high", "count": 3}) and not valid(props["free"], {"deep": {"x": 1}})

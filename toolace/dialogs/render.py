@@ -19,7 +19,8 @@ from toolace.records import Api
 
 DESCRIPTION_CHARS = 160
 PARAM_CHARS = 90
-RESULT_CHARS = 1200  # of one tool result inside a transcript (a summary needs the details)
+RESULT_CHARS = 2000  # of one tool result inside a transcript (a summary needs the details; the
+# transcript as a whole stays within TRANSCRIPT_CHARS)
 TRANSCRIPT_CHARS = 6000  # the oldest lines go first: the engine has a 4096-token context
 
 

@@ -18,7 +18,7 @@ from toolace.schema_reading import resolved
 
 ARG_STRING = 60  # characters of an argument string without its own bound
 RESULT_STRING = 80
-MAX_ITEMS = 3
+MAX_ITEMS = 6  # items of an argument list without its own bound (a user may name several stops or ids)
 RESULT_ITEMS = 8  # one page of a result list (a week of daily figures fits)
 MAX_DEPTH = 4
 OPEN_KEYS = 4  # keys of an object whose fields are not declared (a bounded open shape, never a forced {})
