@@ -9,10 +9,11 @@ from api_fakes import small_tree
 from toolace.apis.adapt import SubtreeSampler
 from toolace.apis.checks import api_problems
 from toolace.apis.dedup import NearDuplicates, normalised_name
-from toolace.apis.evolve import MUTATIONS, ExampleBuffer, load_examples, mutation_instructions
+from toolace.apis.evolve import MUTATIONS, ExampleBuffer, load_examples
 from toolace.apis.spec import SPEC_SCHEMA, api_to_spec, spec_to_api
 from toolace.apis.stats import LibraryStats
 from toolace.apis.synth import parse_proportions
+from toolace.apis.writer import mutation_instructions
 from toolace.errors import InputError
 from toolace.llm.base import parse_structured
 from toolace.tree import top_domain, tree_from_dict

@@ -19,9 +19,13 @@ from toolace.apis.spec import SPEC_SCHEMA
 from toolace.apis.synth import SynthConfig, synth_apis
 from toolace.jsonl import read_jsonl
 from toolace.llm.fake import ScriptedLLM
+from toolace.prompts import load_prompt
 from toolace.records import Api
 from toolace.testing.fake_server import FakeOpenAIServer, reply
 from toolace.tree import save_tree
+
+# The one provenance shape: each prompt file the API was written with, by its content hash.
+PROMPT_VERSIONS = {name: load_prompt(name).hash for name in ("api_synth", "api_synth_task", "api_mutations")}
 
 
 async def test_2000_apis_cover_every_level_and_mutation_without_duplicates(tmp_path):
@@ -71,7 +75,7 @@ async def test_prompt_carries_subtree_example_and_operation_and_provenance_match
         assert f"Operation: {meta['mutation'].replace('_', ' ')}." in user["content"]
         assert meta["parent"] in seeds or meta["parent"] in {a["name"] for a in apis}
         assert meta["job_id"].startswith("api-5-") and meta["model"] == "scripted" and meta["seed"] == 5
-        assert len(meta["prompt"]) == 12 and api["domain"][0] in {"Travel", "Finance", "Health", "Music"}
+        assert meta["prompts"] == PROMPT_VERSIONS and api["domain"][0] in {"Travel", "Finance", "Health", "Music"}
     # Accepted APIs join the buffer: later prompts show some of them as examples.
     assert any(a["meta"]["parent"] not in seeds for a in apis)
 

@@ -11,6 +11,7 @@ from toolace.dialogs.fake_agents import agent_responder, numbered_responder
 from toolace.dialogs.plan import parse_mix
 from toolace.jsonl import read_jsonl
 from toolace.llm.fake import ScriptedLLM
+from toolace.prompts import load_prompt
 from toolace.records import AssistantMessage, Dialog, ToolMessage, UserMessage
 
 
@@ -160,7 +161,7 @@ async def test_records_carry_provenance_thoughts_and_complexity(tmp_path):
     dialogs, stats, _ = await generate(tmp_path, {"parallel": 1.0}, count=5)
     for d in dialogs:
         meta = d.meta
-        assert set(meta["prompts"]) == {"dialog_user", "dialog_assistant", "dialog_tool"}
+        assert meta["prompts"] == {n: load_prompt(n).hash for n in ("dialog_user", "dialog_assistant", "dialog_tool")}
         assert meta["model"] == "scripted" and meta["seed"] == 0 and meta["index"] >= 0
         thought_at = {t["message"] for t in meta["thoughts"]}
         assert all(d.messages[i].role == "assistant" for i in thought_at)

@@ -64,9 +64,8 @@ async def test_expansion_respects_depth_and_branching(tmp_path):
     assert dict(stats.added) == {2: 3, 3: 8} and len(G) == 4 + 11
     assert path_names(G, "travel.flights.flights_part_1") == ["Travel", "Flights", "Flights part 1"]
     # Provenance on the new nodes, the expansion marker on their parents, and the stats file.
-    prompt = load_prompt("tree_expand")
     assert G.nodes["banking.banking_part_0.banking_part_0_part_1"]["meta"] == {
-        "source": "llm", "model": "scripted", "prompt": f"tree_expand@{prompt.hash}"}
+        "source": "llm", "model": "scripted", "prompts": {"tree_expand": load_prompt("tree_expand").hash}}
     assert G.nodes["banking"]["meta"]["expanded"] == 2
     saved = orjson.loads((tmp_path / "out.stats.json").read_bytes())
     assert saved["added_per_depth"] == {"2": 3, "3": 8} and saved["usage"]["requests"] == 6

@@ -7,7 +7,7 @@ from toolace.errors import StructuredOutputError
 from toolace.jsonl import JsonlWriter, read_jsonl
 from toolace.llm.base import ChatResult, Usage
 from toolace.llm.fake import ScriptedLLM
-from toolace.verify.judge import DialogJudge, prompt_versions
+from toolace.verify.judge import DialogJudge, judge_prompts
 from toolace.verify.run import verify_dialogs
 from toolace.verify.sample import load_sample
 from verify_samples import WEATHER, call_dialog, good
@@ -140,7 +140,7 @@ async def test_verify_writes_model_verdicts_and_provenance(tmp_path):
     [kept] = list(read_jsonl(tmp_path / "verified.jsonl"))
     rejected = {r["id"]: r for r in read_jsonl(tmp_path / "verified.rejected.jsonl")}
     assert kept["id"] == "d1" and kept["verdict"] == {"passed": True, "layer": "model", "failures": []}
-    assert kept["meta"]["verify"] == {"judge_model": "scripted", "prompts": prompt_versions()}
+    assert kept["meta"]["verify"] == {"judge_model": "scripted", "prompts": judge_prompts()}
     assert rejected["d2"]["verdict"]["layer"] == "model"
     assert rejected["d2"]["verdict"]["failures"] == [{"check": "inconsistent_reply", "message": "judge: checked inconsistent"}]
     assert rejected["d3"]["verdict"]["layer"] == "rules" and "meta" not in rejected["d3"]

@@ -23,9 +23,10 @@ from rich.console import Console
 from toolace.apis.adapt import LEVELS, Subtree, SubtreeSampler
 from toolace.apis.checks import DEFAULT_NAME_PATTERN, api_problems
 from toolace.apis.dedup import NearDuplicates
-from toolace.apis.evolve import CHAIN, MUTATIONS, ExampleBuffer, load_examples, prompt_hash, synthesis_messages
+from toolace.apis.evolve import CHAIN, MUTATIONS, ExampleBuffer, load_examples
 from toolace.apis.links import handles
-from toolace.apis.spec import SPEC_SCHEMA, api_to_spec, chained_spec_schema, spec_to_api
+from toolace.apis.spec import SPEC_SCHEMA, api_to_spec, chained_spec_schema
+from toolace.apis.writer import synthesis_messages, versions, write_api
 from toolace.apis.stats import library_stats, run_stats_from_dict
 from toolace.errors import InputError
 from toolace.jsonl import iter_jsonl
@@ -86,7 +87,7 @@ class ApiSynthesizer:
             self.duplicates.admit(example)
         self.levels, self.level_weights = zip(*[(k, v) for k, v in config.levels.items() if v > 0])
         self.ops, self.op_weights = zip(*[(k, v) for k, v in config.mutations.items() if v > 0])
-        self.prompt_hash = prompt_hash()
+        self.prompts = versions()
         self.producers: list[dict[str, Any]] = []  # kept APIs a family (chain) job can extend
         self.extended: Counter = Counter()  # (producer, field) -> chain APIs written for it
         self.chains = 0  # family jobs started (resumed ones included)
@@ -137,13 +138,12 @@ class ApiSynthesizer:
             operation, schema, field_ = rng.choices(self.ops, self.op_weights)[0], SPEC_SCHEMA, None
             parent, example = self.buffer.sample(rng)
         messages = synthesis_messages(self.sampler.describe(subtree), subtree.level, example, operation, field_)
-        result = await self.llm.chat(messages, schema=schema, schema_name="api_spec",
-                                     temperature=self.config.temperature, max_tokens=self.config.max_tokens,
-                                     seed=rng.randrange(2**31))
-        api, failures, counters = spec_to_api(result.parsed)
+        api, failures, counters, result = await write_api(self.llm, messages, schema, seed=rng.randrange(2**31),
+                                                          temperature=self.config.temperature,
+                                                          max_tokens=self.config.max_tokens)
         api["domain"] = path_names(self.tree, subtree.main)
         api["meta"] = {"source": "synth", "job_id": job.id, "parent": parent, "mutation": operation,
-                       "level": subtree.level, "tree_nodes": list(subtree.nodes), "prompt": self.prompt_hash,
+                       "level": subtree.level, "tree_nodes": list(subtree.nodes), "prompts": self.prompts,
                        "model": result.model or self.llm.model, "seed": self.seed, **({"links": links} if links else {})}
         failures += api_problems(api, name_pattern=self.config.name_pattern, require_returns=True)
         if failures:

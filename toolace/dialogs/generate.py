@@ -25,16 +25,17 @@ from rich.console import Console
 from toolace.dialogs import assistant_agent, tool_agent, user_agent
 from toolace.dialogs.complexity import heuristic, learner_nll
 from toolace.dialogs.plan import KINDS, Library, Plan, parse_mix
-from toolace.dialogs.render import sectioned
 from toolace.dialogs.simulate import Dropped, Settings, Simulation
 from toolace.errors import InputError, StructuredOutputError
 from toolace.jsonl import iter_jsonl
 from toolace.llm.base import LLMClient
+from toolace.prompts import prompt_versions
 from toolace.records import Api, Dialog
 from toolace.runner import Job, Outcome, RunStats, rejected_path, run_jobs, stats_path, write_json_atomic
 from toolace.strata import Strata, allocate
 
 log = logging.getLogger(__name__)
+AGENT_PROMPTS = (user_agent.PROMPT, assistant_agent.PROMPT, tool_agent.PROMPT)  # each dialog's meta.prompts
 
 
 _CANNOT = {"dependent": "no result field of one API matches a parameter of another by name and type",
@@ -69,10 +70,6 @@ def _tool_record(api: Api) -> dict[str, Any]:
     return data
 
 
-def _prompt_hashes() -> dict[str, str]:
-    return {name: sectioned(name).hash for name in (user_agent.PROMPT, assistant_agent.PROMPT, tool_agent.PROMPT)}
-
-
 def build_record(job: Job, plan: Plan, sim: Simulation, model: str, seed: int) -> Dialog:
     """The canonical dialog with its provenance; raises ``ValidationError`` if it is not canonical."""
     turns = sum(1 for m in sim.messages if m["role"] == "user")
@@ -82,7 +79,7 @@ def build_record(job: Job, plan: Plan, sim: Simulation, model: str, seed: int) -
                  "dependencies": sim.dependencies, "tool_errors": sim.tool_errors,
                  **({"empty_results": sim.empty_results} if sim.empty_results else {}),
                  "consistency": {"k": sim.settings.consistency, "resampled": sim.resampled},
-                 "prompts": _prompt_hashes(), "model": model, "seed": seed, "index": job.payload[1]},
+                 "prompts": prompt_versions(*AGENT_PROMPTS), "model": model, "seed": seed, "index": job.payload[1]},
     }
     if plan.kind == "irrelevance":
         record["meta"]["hidden_api"] = plan.steps[0].topic.name

@@ -23,7 +23,7 @@ from toolace.records import Verdict
 from toolace.runner import Job, Outcome, RunStats, rejected_path, run_jobs, stats_path, write_json_atomic
 from toolace.verify.config import RuleConfig
 from toolace.verify.execution import ToolExecutor, execution_failures
-from toolace.verify.judge import DialogJudge, prompt_versions
+from toolace.verify.judge import DialogJudge, judge_prompts
 from toolace.verify.rules import rule_verdict
 from toolace.verify.sample import load_sample, malformed
 
@@ -109,7 +109,7 @@ async def verify_dialogs(
     verifier = Verifier(config)
     if llm is not None:
         verifier.judge = DialogJudge(llm, concurrency=workers, config=config)
-        verifier.provenance = {"judge_model": llm.model, "prompts": prompt_versions()}
+        verifier.provenance = {"judge_model": llm.model, "prompts": judge_prompts()}
     started = time.perf_counter()
     try:
         if exec_tools is not None:
