@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from dialog_apis import library
-from toolace.dialogs.fake_agents import instance
+from toolace.testing.instances import instance
 from toolace.cli import main
 from toolace.jsonl import count_lines, read_jsonl
 from toolace.records import Dialog

@@ -23,7 +23,7 @@ from dialog_apis import library
 from pipeline_fakes import PipelineResponder
 from toolace.config import EngineConfig, load_config
 from toolace.dialogs import gen_dialogs
-from toolace.dialogs.fake_agents import instance
+from toolace.testing.instances import instance
 from toolace.engine import open_llm
 from toolace.errors import AuthError, EngineError, InputError, RequestRefused, StructuredOutputError
 from toolace.jsonl import read_jsonl

@@ -16,7 +16,7 @@ from toolace.dialogs.tool_agent import CallPlan, SimulatedTools
 from toolace.llm.openai_client import OpenAIClient
 
 from toolace.dialogs import gen_dialogs
-from toolace.dialogs.fake_agents import full_responder
+from toolace.testing.responders import full_responder
 from toolace.dialogs.schemas import result_schema
 from toolace.jsonl import read_jsonl
 from toolace.llm.fake import ScriptedLLM
