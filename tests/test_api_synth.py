@@ -16,7 +16,7 @@ from toolace.apis.checks import api_problems
 from toolace.apis.dedup import NearDuplicates, normalised_name
 from toolace.apis.evolve import MUTATIONS, load_examples
 from toolace.apis.spec import SPEC_SCHEMA
-from toolace.apis.synth import SynthConfig, synth_apis
+from toolace.apis.synth import synth_apis
 from toolace.apis.writer import synthesis_messages
 from toolace.jsonl import read_jsonl
 from toolace.llm.fake import ScriptedLLM
@@ -141,7 +141,7 @@ async def test_invalid_replies_are_rejected_with_reasons(tmp_path):
     llm.enqueue(bad_name)
     out = tmp_path / "apis.jsonl"
     stats = await synth_apis(llm, small_tree(), count=3, workers=1, out=out,
-                             config=SynthConfig(name_pattern=r"(?!find_rooms)[a-z0-9_]+"))
+                             name_pattern=r"(?!find_rooms)[a-z0-9_]+")
     rejected = {r["reason"]: r for r in read_jsonl(tmp_path / "apis.rejected.jsonl")}
     # A reply that never fits the schema is counted (and retried by a re-run), not written.
     assert stats.kept == 3 and stats.reasons == {"llm_schema_violation": 1, "bad_name": 1}
@@ -170,7 +170,7 @@ async def test_resume_after_interruption_gives_exactly_n_unique(tmp_path):
     from toolace.apis.spec import api_to_spec
     llm = ScriptedLLM([api_to_spec(first[0])], responder=writer)
     # (A family job's schema pins its first parameter: the copy must go to an ordinary job.)
-    stats = await synth_apis(llm, small_tree(), count=300, workers=8, out=out, config=SynthConfig(chain=0.0))
+    stats = await synth_apis(llm, small_tree(), count=300, workers=8, out=out, chain=0.0)
     apis = list(read_jsonl(out))
     assert len(apis) == 300 == stats.kept and stats.skipped == len(first)
     assert len({a["meta"]["job_id"] for a in apis}) == 300 == len({normalised_name(a["name"]) for a in apis})

@@ -77,7 +77,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
         (["--apis", str(broken)], f"{broken}:2:"),
         (["--apis", str(apis), "--mix", "single=1,chat=1"], "--mix: unknown kind 'chat'"),
         (["--apis", str(apis), "--turns", "1-2"], "--turns"),
-        (["--apis", str(apis), "--complexity-band", "1-2"], "--complexity-band needs --complexity-model"),
+        (["--apis", str(apis), "--complexity-band", "1-2"], "--complexity-band: needs --complexity-model"),
     ]
     for args, message in cases:
         monkeypatch.setattr(sys, "argv", ["toolace", "gen-dialogs", *args, "--base-url", "http://127.0.0.1:9/v1",

@@ -127,7 +127,7 @@ async def test_clarify_asks_before_the_call(tmp_path):
 
 @pytest.mark.parametrize("kind", ["non_tool", "irrelevance"])
 async def test_non_tool_and_irrelevance_make_no_call(tmp_path, kind):
-    dialogs, _, _ = await generate(tmp_path, {kind: 1.0})
+    dialogs, _, _ = await generate(tmp_path, {"non_tool": 0, "irrelevance": 0, kind: 1.0})  # none split off
     for d in dialogs:
         assert d.kind == kind and roles(d) == ["user", "assistant"] and not d.calls()
         if kind == "irrelevance":
