@@ -140,7 +140,6 @@ class ApisConfig(Section):
 
     _levels = field_validator("levels", mode="before")(proportions(LEVELS))
     _mutations = field_validator("mutations", mode="before")(proportions(MUTATIONS))
-
     _import_format = field_validator("import_format")(one_of(lambda: _registry("TOOL_SOURCES"), "format"))
 
 
