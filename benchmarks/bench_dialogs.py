@@ -26,7 +26,7 @@ from rich.console import Console
 from _result import result
 
 from toolace.dialogs import gen_dialogs
-from toolace.dialogs.fake_agents import agent_responder
+from toolace.testing.responders import agent_responder
 from toolace.llm.fake import ScriptedLLM
 from toolace.records import Api
 

@@ -24,7 +24,7 @@ from rich.console import Console  # noqa: E402
 from _result import result  # noqa: E402
 from api_fakes import SpecWriter  # noqa: E402
 from toolace.apis.synth import synth_apis  # noqa: E402
-from toolace.dialogs.fake_agents import agent_responder  # noqa: E402
+from toolace.testing.responders import agent_responder  # noqa: E402
 from toolace.dialogs.generate import gen_dialogs  # noqa: E402
 from toolace.jsonl import read_jsonl  # noqa: E402
 from toolace.llm.fake import ScriptedLLM  # noqa: E402

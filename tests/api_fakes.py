@@ -6,6 +6,7 @@ import itertools
 import re
 
 from toolace.llm.fake import Request
+from toolace.prompts import load_prompt
 from toolace.tree import tree_from_dict
 
 DOMAINS = {
@@ -30,6 +31,16 @@ def small_tree():
                 nodes.append({"id": f"{domain}.{part}.{function.replace(' ', '_')}", "name": function,
                               "description": f"Lets a user {function}.", "parent": f"{domain}.{part}"})
     return tree_from_dict({"format": "toolace-tree", "version": 1, "name": "small", "nodes": nodes})
+
+
+def job_of(messages: list[dict]) -> tuple[str, str]:
+    """(functionality, operation) of an API writer request: the values its task was rendered from (read
+    back through the template, so rewording the prompt changes nothing here); the functionality is the
+    last name of the subtree's first line (``- Travel > Flights > search flights: ...``)."""
+    task = next(m["content"] for m in messages if m.get("role", "user") == "user")
+    values = load_prompt("api_synth_task").values(task)
+    first = values["subtree"].splitlines()[0].removeprefix("- ")
+    return first.split(": ", 1)[0].split(" > ")[-1], values["operation"].replace(" ", "_")
 
 
 class SpecWriter:
@@ -60,10 +71,8 @@ class SpecWriter:
             return self.last
         if self.duplicate_every and self.last and n % self.duplicate_every == 1:
             return {**self.last, "name": self.last["name"] + "_v2"}
-        task = next(m["content"] for m in messages if m.get("role", "user") == "user")
-        function = re.search(r"^- (?:.* > )?([^:>]+):", task, re.M).group(1).strip()
+        function, operation = job_of(messages)
         function = re.sub(r"[^a-z0-9]+", "_", function.lower()).strip("_")[:30] or "tool"
-        operation = re.search(r"^Operation: ([\w ]+)\.", task, re.M).group(1).replace(" ", "_")
         word = f"w{n}"
         spec = {
             "name": f"{function}_{word}",

@@ -9,7 +9,7 @@ import zlib
 import orjson
 from api_fakes import SpecWriter
 
-from toolace.dialogs.fake_agents import instance
+from toolace.testing.instances import instance
 from toolace.testing.fake_server import Action, drop, garbage, hang, reply, status
 
 FAULTS = ["http_500", "http_503", "hang", "drop", "non_json", "schema_break", "truncated"]

@@ -9,10 +9,12 @@ from api_fakes import small_tree
 from toolace.apis.adapt import SubtreeSampler
 from toolace.apis.checks import api_problems
 from toolace.apis.dedup import NearDuplicates, normalised_name
-from toolace.apis.evolve import MUTATIONS, ExampleBuffer, load_examples, mutation_instructions
+from toolace.apis.evolve import MUTATIONS, ExampleBuffer, load_examples
 from toolace.apis.spec import SPEC_SCHEMA, api_to_spec, spec_to_api
 from toolace.apis.stats import LibraryStats
-from toolace.apis.synth import parse_proportions
+from toolace.config import ApisConfig
+from toolace.options import settle
+from toolace.apis.writer import mutation_instructions
 from toolace.errors import InputError
 from toolace.llm.base import parse_structured
 from toolace.tree import top_domain, tree_from_dict
@@ -152,13 +154,13 @@ def test_example_buffer_is_bounded_and_keeps_seeds():
     assert names == {"get_current_weather", "search_flights", "tool_7", "tool_8", "tool_9"}
 
 
-def test_parse_proportions():
-    assert parse_proportions("single=0.5, cross=0.5", ("single", "siblings", "cross"), "--levels") == {
-        "single": 0.5, "cross": 0.5}
+def test_proportions_are_read_from_text_or_a_mapping():
+    assert settle(ApisConfig, {"levels": "single=0.5, cross=0.5"}).levels == {"single": 0.5, "cross": 0.5}
+    assert settle(ApisConfig, {"levels": {"single": 1}}).levels == {"single": 1.0}
     for bad, message in (("solo=1", "unknown name 'solo'"), ("single=x", "needs a number"),
                          ("single=-1", "needs a number"), ("single=0", "at least one")):
-        with pytest.raises(InputError, match=message):
-            parse_proportions(bad, ("single", "siblings", "cross"), "--levels")
+        with pytest.raises(InputError, match=f"--levels: .*{message}"):
+            settle(ApisConfig, {"levels": bad})
 
 
 def test_library_stats_counts_types_nesting_and_broken_apis():

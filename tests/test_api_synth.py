@@ -16,12 +16,17 @@ from toolace.apis.checks import api_problems
 from toolace.apis.dedup import NearDuplicates, normalised_name
 from toolace.apis.evolve import MUTATIONS, load_examples
 from toolace.apis.spec import SPEC_SCHEMA
-from toolace.apis.synth import SynthConfig, synth_apis
+from toolace.apis.synth import synth_apis
+from toolace.apis.writer import synthesis_messages
 from toolace.jsonl import read_jsonl
 from toolace.llm.fake import ScriptedLLM
+from toolace.prompts import load_prompt
 from toolace.records import Api
 from toolace.testing.fake_server import FakeOpenAIServer, reply
 from toolace.tree import save_tree
+
+# The one provenance shape: each prompt file the API was written with, by its content hash.
+PROMPT_VERSIONS = {name: load_prompt(name).hash for name in ("api_synth", "api_synth_task", "api_mutations")}
 
 
 async def test_2000_apis_cover_every_level_and_mutation_without_duplicates(tmp_path):
@@ -71,17 +76,34 @@ async def test_prompt_carries_subtree_example_and_operation_and_provenance_match
         assert f"Operation: {meta['mutation'].replace('_', ' ')}." in user["content"]
         assert meta["parent"] in seeds or meta["parent"] in {a["name"] for a in apis}
         assert meta["job_id"].startswith("api-5-") and meta["model"] == "scripted" and meta["seed"] == 5
-        assert len(meta["prompt"]) == 12 and api["domain"][0] in {"Travel", "Finance", "Health", "Music"}
+        assert meta["prompts"] == PROMPT_VERSIONS and api["domain"][0] in {"Travel", "Finance", "Health", "Music"}
     # Accepted APIs join the buffer: later prompts show some of them as examples.
     assert any(a["meta"]["parent"] not in seeds for a in apis)
 
+
+
+async def test_rewording_the_task_prompt_breaks_no_fake(tmp_path, monkeypatch):
+    """The scripted spec writer reads what it was asked through the template, not by its wording."""
+    import api_fakes
+    from toolace.apis import writer
+    from toolace.prompts import Prompt
+
+    reworded = Prompt("api_synth_task", "Do: $operation ($instruction)\nWhat, $level_text:\n$subtree\nLike $example\n")
+    monkeypatch.setattr(writer, "load_prompt", lambda name: reworded if name == reworded.name else load_prompt(name))
+    monkeypatch.setattr(api_fakes, "load_prompt", writer.load_prompt)
+    llm = ScriptedLLM(responder=SpecWriter())
+    await synth_apis(llm, small_tree(), count=6, workers=1, out=tmp_path / "apis.jsonl", seed=5)
+    assert all(r.messages[1]["content"].startswith("Do: ") for r in llm.requests)
+    for api in read_jsonl(tmp_path / "apis.jsonl"):
+        assert f"({api['meta']['mutation']})" in api["description"]
+        assert api["name"].startswith(api["domain"][-1].replace(" ", "_")), api["name"]
 
 async def test_eight_synthesised_apis_chain_into_dependent_dialogs(tmp_path):
     """Family jobs write APIs that take an earlier API's id: a library of 8 supports dependent dialogs,
     and ``toolace stats`` lists the links."""
     from toolace.apis.stats import library_stats
     from toolace.dialogs import gen_dialogs
-    from toolace.dialogs.fake_agents import agent_responder
+    from toolace.testing.responders import agent_responder
 
     out = tmp_path / "apis.jsonl"
     await synth_apis(ScriptedLLM(responder=SpecWriter()), small_tree(), count=8, workers=2, out=out, seed=1)
@@ -114,12 +136,12 @@ async def test_same_seed_same_jobs(tmp_path):
 
 async def test_invalid_replies_are_rejected_with_reasons(tmp_path):
     good = SpecWriter()
-    bad_name = {**good.write([{"content": "- x: y\nOperation: add parameters."}]), "name": "find_rooms_2"}
+    bad_name = {**good.write(synthesis_messages("- x: y", "single", "{}", "add_parameters")), "name": "find_rooms_2"}
     llm = ScriptedLLM(["not json", "{}", {"name": "x"}], responder=good)  # 3 unusable replies: one job fails
     llm.enqueue(bad_name)
     out = tmp_path / "apis.jsonl"
     stats = await synth_apis(llm, small_tree(), count=3, workers=1, out=out,
-                             config=SynthConfig(name_pattern=r"(?!find_rooms)[a-z0-9_]+"))
+                             name_pattern=r"(?!find_rooms)[a-z0-9_]+")
     rejected = {r["reason"]: r for r in read_jsonl(tmp_path / "apis.rejected.jsonl")}
     # A reply that never fits the schema is counted (and retried by a re-run), not written.
     assert stats.kept == 3 and stats.reasons == {"llm_schema_violation": 1, "bad_name": 1}
@@ -134,18 +156,12 @@ async def test_a_copy_of_a_seed_example_is_a_duplicate(tmp_path):
     assert rejected["reason"] == "duplicate" and rejected["duplicate_of"] == "search_flights"
 
 
-class SlowLLM(ScriptedLLM):
-    async def _complete(self, messages, **kw):
-        await asyncio.sleep(0.002)
-        return await super()._complete(messages, **kw)
-
-
 async def test_resume_after_interruption_gives_exactly_n_unique(tmp_path):
     out = tmp_path / "apis.jsonl"
     writer = SpecWriter(duplicate_every=7)
     with pytest.raises(TimeoutError):
-        await asyncio.wait_for(synth_apis(SlowLLM(responder=writer), small_tree(), count=300, workers=8, out=out),
-                               timeout=0.3)
+        slow = ScriptedLLM(responder=writer, delay=0.002)
+        await asyncio.wait_for(synth_apis(slow, small_tree(), count=300, workers=8, out=out), timeout=0.3)
     first = list(read_jsonl(out))
     assert 0 < len(first) < 300
     with open(out, "ab") as f:
@@ -154,7 +170,7 @@ async def test_resume_after_interruption_gives_exactly_n_unique(tmp_path):
     from toolace.apis.spec import api_to_spec
     llm = ScriptedLLM([api_to_spec(first[0])], responder=writer)
     # (A family job's schema pins its first parameter: the copy must go to an ordinary job.)
-    stats = await synth_apis(llm, small_tree(), count=300, workers=8, out=out, config=SynthConfig(chain=0.0))
+    stats = await synth_apis(llm, small_tree(), count=300, workers=8, out=out, chain=0.0)
     apis = list(read_jsonl(out))
     assert len(apis) == 300 == stats.kept and stats.skipped == len(first)
     assert len({a["meta"]["job_id"] for a in apis}) == 300 == len({normalised_name(a["name"]) for a in apis})

@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from toolace.dialogs.fake_agents import instance
+from toolace.testing.instances import instance
 from toolace.testing.fake_server import FakeOpenAIServer, reply, requested_schema, status
 
 

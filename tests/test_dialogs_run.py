@@ -7,7 +7,8 @@ import pytest
 
 from dialog_apis import library
 from toolace.dialogs import gen_dialogs, kind_rows
-from toolace.dialogs.fake_agents import agent_responder, instance
+from toolace.testing.instances import instance
+from toolace.testing.responders import agent_responder
 from toolace.dialogs.generate import make_dialog
 from toolace.dialogs.plan import Library
 from toolace.dialogs.simulate import Settings

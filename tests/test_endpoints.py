@@ -23,7 +23,7 @@ from dialog_apis import library
 from pipeline_fakes import PipelineResponder
 from toolace.config import EngineConfig, load_config
 from toolace.dialogs import gen_dialogs
-from toolace.dialogs.fake_agents import instance
+from toolace.testing.instances import instance
 from toolace.engine import open_llm
 from toolace.errors import AuthError, EngineError, InputError, RequestRefused, StructuredOutputError
 from toolace.jsonl import read_jsonl
@@ -196,7 +196,7 @@ def test_extra_body_and_structured_from_the_run_config_and_the_cli(tmp_path):
     assert config.model_dump()["engine"]["structured"] == "prompt"  # what config.json shows
     overridden = load_config(path, ['engine.extra_body={"min_p": 0.05}'])
     assert overridden.engine.extra_body == {"min_p": 0.05}
-    with pytest.raises(InputError, match="engine.extra_body: Value error, 'model' cannot be set here: use --model"):
+    with pytest.raises(InputError, match="engine.extra_body: 'model' cannot be set here: use --model"):
         load_config(path, ['engine.extra_body={"model": "x"}'])
     with pytest.raises(InputError, match="engine.structured: Input should be 'json_schema', 'json_object' or 'prompt'"):
         load_config(path, ["engine.structured=xml"])

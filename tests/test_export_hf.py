@@ -149,7 +149,7 @@ async def test_toolace_calls_are_python_calls_even_masked(tmp_path):
     source = write_dialogs(tmp_path / "d.jsonl", dialogs)
     for mask in (0.0, 1.0):
         out = tmp_path / f"toolace{mask}.jsonl"
-        stats = await export_dialogs(source, "toolace", out, mask=mask, seed=11)
+        stats = await export_dialogs(source, "toolace", out, mask_functions=mask, seed=11)
         assert stats.kept == len(dialogs)
         calls = [t["value"] for r in _rows(out) for t in r["conversations"]
                  if t["from"] == "assistant" and t["value"].startswith("[")]
@@ -164,7 +164,7 @@ async def test_one_seed_masks_names_the_same_in_every_format(tmp_path):
     source = write_dialogs(tmp_path / "d.jsonl", dialogs)
     seen: dict[str, dict] = {}
     for fmt in ("toolace", "openai", "hf", "sharegpt", "hermes"):
-        await export_dialogs(source, fmt, tmp_path / f"{fmt}.jsonl", mask=1.0, seed=3)
+        await export_dialogs(source, fmt, tmp_path / f"{fmt}.jsonl", mask_functions=1.0, seed=3)
         for row in _rows(tmp_path / f"{fmt}.jsonl"):
             masked = json.dumps(row, ensure_ascii=False)
             seen.setdefault(row["meta"]["id"], {})[fmt] = masked
@@ -217,7 +217,8 @@ def test_each_format_is_registered_once_with_its_name_rule():
 async def test_reasoning_follows_augmentation(tmp_path):
     dialogs = [with_thoughts(d) for d in make_dialogs(60, seed=8) if d.kind in ("single", "parallel", "dependent")]
     source = write_dialogs(tmp_path / "d.jsonl", dialogs)
-    stats = await export_dialogs(source, "hf", tmp_path / "m.jsonl", reasoning=True, mask=1.0, irrelevance=0.5, seed=2)
+    stats = await export_dialogs(source, "hf", tmp_path / "m.jsonl", reasoning=True, mask_functions=1.0,
+                                 irrelevance=0.5, seed=2)
     assert stats.counters["augmented: irrelevance"] and stats.counters["augmented: mask"] == len(dialogs)
     by_id = {d.id: d for d in dialogs}
     for row in _rows(tmp_path / "m.jsonl"):

@@ -43,7 +43,7 @@ def _rows(path):
 @pytest.mark.parametrize("fmt", sorted(EXPORTERS))
 async def test_masking_everything_leaves_no_original_name_anywhere(tmp_path, fmt):
     source = write_dialogs(tmp_path / "dialogs.jsonl", DIALOGS)
-    stats = await export_dialogs(source, fmt, tmp_path / "out.jsonl", mask=1.0, seed=5)
+    stats = await export_dialogs(source, fmt, tmp_path / "out.jsonl", mask_functions=1.0, seed=5)
     assert stats.counters["augmented: mask"] == len(DIALOGS)
     rows = _rows(tmp_path / "out.jsonl")
     by_id = {d.id: d for d in DIALOGS}
@@ -85,7 +85,7 @@ def test_masked_calls_still_pass_the_rule_layer_against_the_masked_tools():
 
 async def test_masked_toolace_rows_parse_back_and_validate(tmp_path):
     source = write_dialogs(tmp_path / "dialogs.jsonl", DIALOGS)
-    await export_dialogs(source, "toolace", tmp_path / "toolace.jsonl", mask=1.0)
+    await export_dialogs(source, "toolace", tmp_path / "toolace.jsonl", mask_functions=1.0)
     stats = await import_dialogs(tmp_path / "toolace.jsonl", "toolace", tmp_path / "back.jsonl")
     assert stats.rejected == 0 and stats.kept == len(DIALOGS)
     for dialog in read_jsonl(tmp_path / "back.jsonl", Dialog):
@@ -123,7 +123,7 @@ def test_a_default_equal_to_the_used_value_changes_too():
 
 async def test_openai_masking_uses_names_openai_accepts(tmp_path):
     source = write_dialogs(tmp_path / "dialogs.jsonl", DIALOGS[:40])
-    await export_dialogs(source, "openai", tmp_path / "openai.jsonl", mask=1.0)
+    await export_dialogs(source, "openai", tmp_path / "openai.jsonl", mask_functions=1.0)
     for row in _rows(tmp_path / "openai.jsonl"):
         assert all(re.fullmatch(r"[A-Za-z0-9_-]{1,64}", t["function"]["name"]) for t in row["tools"])
 
@@ -194,6 +194,6 @@ def test_only_single_call_dialogs_with_other_tools_are_eligible():
 async def test_masked_and_relabelled_rows_import_back_in_every_two_way_format(tmp_path):
     source = write_dialogs(tmp_path / "dialogs.jsonl", DIALOGS)
     for fmt in IMPORTERS:
-        await export_dialogs(source, fmt, tmp_path / f"{fmt}.jsonl", mask=0.5, irrelevance=0.5, seed=4)
+        await export_dialogs(source, fmt, tmp_path / f"{fmt}.jsonl", mask_functions=0.5, irrelevance=0.5, seed=4)
         stats = await import_dialogs(tmp_path / f"{fmt}.jsonl", fmt, tmp_path / f"{fmt}.back.jsonl")
         assert stats.rejected == 0, (fmt, stats.reasons)

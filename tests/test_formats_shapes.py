@@ -14,7 +14,7 @@ from toolace.formats import EXPORTERS, granite, hermes, openai_chat, sharegpt, t
 from toolace.formats.callsyntax import parse_calls
 from toolace.formats.names import restore_names
 from toolace.errors import InputError
-from toolace.formats.export import export_dialogs, parse_tasks
+from toolace.formats.export import export_dialogs
 from toolace.formats.imports import import_dialogs
 from toolace.jsonl import read_jsonl
 from toolace.formats.toolace_rows import SYSTEM_HEAD, SYSTEM_TAIL
@@ -176,8 +176,8 @@ def test_granite_views():
 async def test_parquet_holds_the_same_rows(tmp_path, fmt):
     dialogs = make_dialogs(60, seed=6)
     source = write_dialogs(tmp_path / "dialogs.jsonl", dialogs)
-    await export_dialogs(source, fmt, tmp_path / "out.jsonl", mask=0.5, irrelevance=0.2)
-    await export_dialogs(source, fmt, tmp_path / "out.parquet", parquet=True, mask=0.5, irrelevance=0.2)
+    await export_dialogs(source, fmt, tmp_path / "out.jsonl", mask_functions=0.5, irrelevance=0.2)
+    await export_dialogs(source, fmt, tmp_path / "out.parquet", parquet=True, mask_functions=0.5, irrelevance=0.2)
     rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     table = pq.read_table(tmp_path / "out.parquet").to_pylist()
     assert len(table) == len(rows)
@@ -227,10 +227,10 @@ async def test_bad_options_name_the_option(tmp_path):
     source = write_dialogs(tmp_path / "d.jsonl", make_dialogs(2))
     with pytest.raises(InputError, match="--format must be one of"):
         await export_dialogs(source, "alpaca", tmp_path / "x.jsonl")
-    with pytest.raises(InputError, match="--irrelevance must be a share between 0 and 1"):
+    with pytest.raises(InputError, match="--irrelevance: Input should be less than or equal to 1"):
         await export_dialogs(source, "xlam", tmp_path / "x.jsonl", irrelevance=1.5)
     with pytest.raises(InputError, match="--granite-tasks: unknown task 'chat'"):
-        parse_tasks("parallel_functions,chat")
+        await export_dialogs(source, "granite", tmp_path / "x.jsonl", granite_tasks="parallel_functions,chat")
 
 
 def test_cli_bad_input_is_one_line_exit_2(tmp_path):

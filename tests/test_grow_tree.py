@@ -26,14 +26,16 @@ def write_tree(path, *nodes):
     return path
 
 
-def field(request, label):
-    return re.search(rf"^{label}: (.*)$", request.messages[0]["content"], re.M).group(1)
+def asked(request):
+    """The values the expansion prompt was rendered from (``path``, ``count``, ...), read back through its
+    template: the fake answers what was asked, whatever the prompt's wording."""
+    return load_prompt("tree_expand").values(request.messages[0]["content"])
 
 
 def numbered(request):
     """Children named after the node's last path part: "Travel part 0", "Travel part 1", ..."""
-    leaf = field(request, "Node path").split(" > ")[-1]
-    n = int(field(request, "Number of new children"))
+    leaf = asked(request)["path"].split(" > ")[-1]
+    n = int(asked(request)["count"])
     return {"children": [{"name": f"{leaf} part {i}", "description": f"Part {i} of {leaf}."} for i in range(n)]}
 
 
@@ -64,9 +66,8 @@ async def test_expansion_respects_depth_and_branching(tmp_path):
     assert dict(stats.added) == {2: 3, 3: 8} and len(G) == 4 + 11
     assert path_names(G, "travel.flights.flights_part_1") == ["Travel", "Flights", "Flights part 1"]
     # Provenance on the new nodes, the expansion marker on their parents, and the stats file.
-    prompt = load_prompt("tree_expand")
     assert G.nodes["banking.banking_part_0.banking_part_0_part_1"]["meta"] == {
-        "source": "llm", "model": "scripted", "prompt": f"tree_expand@{prompt.hash}"}
+        "source": "llm", "model": "scripted", "prompts": {"tree_expand": load_prompt("tree_expand").hash}}
     assert G.nodes["banking"]["meta"]["expanded"] == 2
     saved = orjson.loads((tmp_path / "out.stats.json").read_bytes())
     assert saved["added_per_depth"] == {"2": 3, "3": 8} and saved["usage"]["requests"] == 6
@@ -77,7 +78,7 @@ async def test_prompt_carries_path_and_existing_children_and_duplicates_are_drop
                       ("travel.flights", "Flights", "travel"), ("travel.flights.search", "Flight Search", "travel.flights"))
 
     def responder(request):
-        if field(request, "Node path") == "Travel > Flights":
+        if asked(request)["path"] == "Travel > Flights":
             return {"children": [{"name": "flight-searches", "description": "Same as the existing one."},
                                  {"name": "Seat selection", "description": "Pick seats."},
                                  {"name": "seat selections!", "description": "A reworded copy."}]}
@@ -85,9 +86,8 @@ async def test_prompt_carries_path_and_existing_children_and_duplicates_are_drop
 
     llm = ScriptedLLM(responder=responder)
     stats = await grow_tree(llm, tree=tree, out=tmp_path / "out.json", depth=3, branching=4)
-    sent = next(r.messages[0]["content"] for r in llm.requests if "Node path: Travel > Flights\n" in r.messages[0]["content"])
-    assert "Existing children: Flight Search\n" in sent and "Number of new children: 3" in sent
-    assert "Node description: About Flights." in sent
+    sent = next(asked(r) for r in llm.requests if asked(r)["path"] == "Travel > Flights")
+    assert (sent["existing"], sent["count"], sent["description"]) == ("Flight Search", "3", "About Flights.")
     G = load_tree(tmp_path / "out.json")
     assert sorted(G.nodes[c]["name"] for c in G.successors("travel.flights")) == ["Flight Search", "Seat selection"]
     assert stats.dropped["duplicate"] == 2
@@ -108,7 +108,7 @@ async def test_template_debris_and_prompt_examples_are_dropped(tmp_path):
             {"name": "Testace", "description": "https://www.example.com/testace1/Business/Sales/1152515"},
             {"name": "PetCare PetPets", "description": "PetCare PetPets PetPets PetPets PetPets PetPets"},
             {"name": "Mobile plans,", "description": "Compare and change mobile plans."}]
-    llm = ScriptedLLM(responder=lambda r: {"children": junk} if field(r, "Node path") == "Telecom" else numbered(r))
+    llm = ScriptedLLM(responder=lambda r: {"children": junk} if asked(r)["path"] == "Telecom" else numbered(r))
     stats = await grow_tree(llm, tree=tree, out=tmp_path / "out.json", depth=2, branching=11)
     G = load_tree(tmp_path / "out.json")
     assert [G.nodes[c]["name"] for c in G.successors("telecom")] == ["Mobile plans"]
@@ -144,7 +144,7 @@ async def test_killed_run_resumes_without_duplicates_and_a_finished_tree_costs_n
     G = load_tree(out)
     assert len(G) == 3 + 4 + 8  # the same tree an uninterrupted run builds
     assert_within_limits(G, depth=3, branching=2)
-    asked_again = {field(r, "Node path") for r in second.requests}
+    asked_again = {asked(r)["path"] for r in second.requests}
     assert not asked_again & {" > ".join(path_names(G, n)) for n in done}
     assert len(second.requests) == 6 - len(done) and stats.already_expanded == len(done)
 
@@ -159,7 +159,7 @@ async def test_failed_node_does_not_stop_the_run_and_is_retried_next_time(tmp_pa
                       ("c", "Gamma", "root"))
 
     def flaky(request):
-        path = field(request, "Node path")
+        path = asked(request)["path"]
         if path == "Beta":
             raise EngineError("connection refused")
         if path == "Gamma":
@@ -174,7 +174,7 @@ async def test_failed_node_does_not_stop_the_run_and_is_retried_next_time(tmp_pa
 
     again = ScriptedLLM(responder=numbered)
     await grow_tree(again, tree=tree, out=out, depth=2, branching=2)
-    assert sorted(field(r, "Node path") for r in again.requests) == ["Beta", "Gamma"]
+    assert sorted(asked(r)["path"] for r in again.requests) == ["Beta", "Gamma"]
 
 
 async def test_engine_down_stops_after_a_run_of_failures(tmp_path):
@@ -220,8 +220,8 @@ async def test_docs_extraction_places_items_under_the_right_domain(tmp_path):
     assert sorted(G.successors("pet_care")) == ["pet_care.book_vet_appointment", "pet_care.cancel_vet_appointment"]
     assert G.nodes["pet_care.book_vet_appointment"]["meta"]["source"] == "docs"
     assert stats.dropped == {"duplicate": 1} and stats.doc_chunks == 2 and len(llm.requests) == 2
-    sent = llm.requests[0].messages[0]["content"]
-    assert "Known domains: Banking; Travel" in sent and "Passage from airline.txt" in sent
+    sent = load_prompt("tree_from_docs").values(llm.requests[0].messages[0]["content"])
+    assert sent["domains"] == "Banking; Travel" and sent["source"] == "airline.txt"
     # A second run reads nothing again.
     again = ScriptedLLM(responder=extractor)
     stats = await grow_tree(again, tree=tree, out=out, depth=3, branching=4, docs=docs)
@@ -246,9 +246,8 @@ def test_cli_grows_a_tree_through_an_openai_server(tmp_path):
     tree = write_tree(tmp_path / "in.json", ("root", "All", None), ("a", "Alpha", "root"), ("b", "Beta", "root"))
 
     def responder(body):
-        text = body["messages"][0]["content"]
-        leaf = re.search(r"^Node path: (.*)$", text, re.M).group(1)
-        n = int(re.search(r"^Number of new children: (\d+)$", text, re.M).group(1))
+        values = load_prompt("tree_expand").values(body["messages"][0]["content"])
+        leaf, n = values["path"], int(values["count"])
         return reply({"children": [{"name": f"{leaf} {i}", "description": "A part."} for i in range(n)]})
 
     with FakeOpenAIServer(responder=responder) as server:

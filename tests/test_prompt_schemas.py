@@ -14,9 +14,10 @@ import orjson
 import pytest
 from jsonschema import Draft202012Validator
 
-from toolace.apis.evolve import MUTATIONS, load_examples, mutation_instructions, synthesis_messages
+from toolace.apis.evolve import MUTATIONS, load_examples
 from toolace.apis.links import handles
 from toolace.apis.spec import MAX_FIELDS, MAX_PARAMETERS, SPEC_SCHEMA, api_to_spec, chained_spec_schema
+from toolace.apis.writer import mutation_instructions, synthesis_messages
 from toolace.dialogs import assistant_agent, user_agent
 from toolace.dialogs.plan import Call, Link, Plan, Step
 from toolace.dialogs.schemas import error_schema, result_schema

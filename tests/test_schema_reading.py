@@ -11,7 +11,7 @@ from toolace.dialogs.schemas import arguments_schema
 from toolace.formats import openai_import
 from toolace.formats.tools import api_from_openai
 from toolace.schema_reading import read_schema, resolved
-from toolace.testing.instances import example_for
+from toolace.testing.instances import instance
 from toolace.verify.config import RuleConfig
 from toolace.verify.fastcheck import compile_check
 from toolace.verify.rules_calls import _CHECKERS, compiled_api
@@ -71,7 +71,7 @@ def test_the_issue_row_imports_and_a_generated_call_passes():
     rng = random.Random(3)
     api = ship_parcel()
     for _ in range(20):  # values made from the decoding schema fit the API
-        assert checks(call_dialog(dialog["tools"][0], example_for(arguments_schema(api), rng))) == []
+        assert checks(call_dialog(dialog["tools"][0], instance(arguments_schema(api), rng=rng))) == []
 
 
 PYDANTIC = {"type": "object", "properties": {

@@ -8,14 +8,15 @@ import orjson
 import pytest
 from dialog_apis import nested_library
 
-from toolace.apis.evolve import load_examples, synthesis_messages
+from toolace.apis.evolve import load_examples
 from toolace.apis.links import handles
 from toolace.apis.spec import api_to_spec, chained_spec_schema
+from toolace.apis.writer import synthesis_messages
 from toolace.dialogs.tool_agent import CallPlan, SimulatedTools
 from toolace.llm.openai_client import OpenAIClient
 
 from toolace.dialogs import gen_dialogs
-from toolace.dialogs.fake_agents import full_responder
+from toolace.testing.responders import full_responder
 from toolace.dialogs.schemas import result_schema
 from toolace.jsonl import read_jsonl
 from toolace.llm.fake import ScriptedLLM

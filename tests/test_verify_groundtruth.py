@@ -15,7 +15,7 @@ import pytest
 from toolace.formats import toolace_rows, xlam
 from toolace.formats.callsyntax import print_calls
 from toolace.formats.toolace_rows import tools_in_system
-from toolace.testing.instances import example_for
+from toolace.testing.instances import instance
 from toolace.verify.config import RuleConfig
 from toolace.verify.rules_calls import compiled_api
 from verify_samples import failures, verdict
@@ -87,7 +87,7 @@ def test_toolace_tools_with_valid_calls_are_kept():
             row = {"system": system, "conversations": []}
             dialog = toolace_rows.import_row(row | {"conversations": [{"from": "user", "value": "x"}]}, "-")
             api = next(a for a in dialog.tools if a.name == raw["name"])
-            arguments = {k: spec.get("default", example_for(spec, rng)) if "pattern" in spec else example_for(spec, rng)
+            arguments = {k: spec.get("default", instance(spec, rng=rng)) if "pattern" in spec else instance(spec, rng=rng)
                          for k, spec in api.properties.items() if k in api.required or rng.random() < 0.5}
             try:
                 call = print_calls([{"name": api.name, "arguments": arguments}])

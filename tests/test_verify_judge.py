@@ -5,9 +5,10 @@ import copy
 
 from toolace.errors import StructuredOutputError
 from toolace.jsonl import JsonlWriter, read_jsonl
-from toolace.llm.base import ChatResult, Usage
+from toolace.llm.base import Usage
 from toolace.llm.fake import ScriptedLLM
-from toolace.verify.judge import DialogJudge, prompt_versions
+from toolace.prompts import load_prompt
+from toolace.verify.judge import DialogJudge, judge_prompts
 from toolace.verify.run import verify_dialogs
 from toolace.verify.sample import load_sample
 from verify_samples import WEATHER, call_dialog, good
@@ -51,7 +52,7 @@ async def test_an_ungrounded_value_is_asked_about_and_rejected():
     llm = ScriptedLLM(responder=by_flag({"hallucinated": True}))
     result = await judge(dialog, llm)
     [asked] = [r for r in llm.requests if r.schema_name == "hallucinated"]
-    listing = asked.messages[0]["content"].split("Values to check")[1]
+    listing = load_prompt("judge_hallucination").values(asked.messages[0]["content"])["values"]
     assert 'get_weather: city = "London"' in listing and "celsius" not in listing  # enum members are choices
     [failure] = result.failures
     assert failure.check == "hallucinated_value" and failure.message == "judge: checked hallucinated"
@@ -93,31 +94,14 @@ async def test_judge_error_keeps_the_sample_out_with_a_reason():
     assert [f.check for f in result.failures] == ["judge_error"]
 
 
-class SlowLLM:
-    """Counts requests in flight; every reply takes a moment."""
-
-    model = "slow"
-
-    def __init__(self):
-        self.usage, self.in_flight, self.peak, self.calls = Usage(), 0, 0, 0
-
-    async def chat(self, messages, *, schema=None, schema_name="reply", **kw):
-        self.in_flight += 1
-        self.calls += 1
-        self.peak = max(self.peak, self.in_flight)
-        await asyncio.sleep(0.02)
-        self.in_flight -= 1
-        return ChatResult("", {"reason": "ok", schema_name: False}, "stop", Usage(requests=1))
-
-
 async def test_sub_judges_run_concurrently_and_workers_bound_the_total():
-    llm = SlowLLM()
+    llm = ScriptedLLM(responder=by_flag(), delay=0.02)  # every reply takes a moment
     await DialogJudge(llm, concurrency=8).judge(load_sample(good()).dialog)
-    assert llm.peak == 3  # the three asked sub-judges of one sample at once
-    llm = SlowLLM()
+    assert llm.peak_in_flight == 3  # the three asked sub-judges of one sample at once
+    llm = ScriptedLLM(responder=by_flag(), delay=0.02)
     shared = DialogJudge(llm, concurrency=2)
     await asyncio.gather(*(shared.judge(load_sample(good()).dialog) for _ in range(5)))
-    assert llm.calls == 15 and llm.peak == 2
+    assert len(llm.requests) == 15 and llm.peak_in_flight == 2
 
 
 async def test_verify_writes_model_verdicts_and_provenance(tmp_path):
@@ -140,7 +124,7 @@ async def test_verify_writes_model_verdicts_and_provenance(tmp_path):
     [kept] = list(read_jsonl(tmp_path / "verified.jsonl"))
     rejected = {r["id"]: r for r in read_jsonl(tmp_path / "verified.rejected.jsonl")}
     assert kept["id"] == "d1" and kept["verdict"] == {"passed": True, "layer": "model", "failures": []}
-    assert kept["meta"]["verify"] == {"judge_model": "scripted", "prompts": prompt_versions()}
+    assert kept["meta"]["verify"] == {"judge_model": "scripted", "prompts": judge_prompts()}
     assert rejected["d2"]["verdict"]["layer"] == "model"
     assert rejected["d2"]["verdict"]["failures"] == [{"check": "inconsistent_reply", "message": "judge: checked inconsistent"}]
     assert rejected["d3"]["verdict"]["layer"] == "rules" and "meta" not in rejected["d3"]

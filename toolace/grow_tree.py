@@ -26,7 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from toolace.errors import EngineError, InputError, StructuredOutputError
 from toolace.llm.base import ChatResult, LLMClient, Usage
-from toolace.prompts import load_prompt
+from toolace.prompts import load_prompt, prompt_versions
 from toolace.runner import write_json_atomic
 from toolace.text_chunks import read_doc_chunks
 from toolace.tree_stats import GrowStats, stats_file
@@ -293,7 +293,7 @@ class _Grower:
                                    seed=_request_seed(self.seed, node))
 
     def _apply_children(self, prompt, node: str, result: ChatResult) -> None:
-        meta = {"source": "llm", "model": result.model or self.llm.model, "prompt": f"{prompt.name}@{prompt.hash}"}
+        meta = {"source": "llm", "model": result.model or self.llm.model, "prompts": prompt_versions(prompt.name)}
         for child in result.parsed["children"]:
             self._count(add_child(self.G, node, child["name"], child["description"], dict(meta),
                                   depth=self.depth, branching=self.branching, echoes=self.examples), child)
@@ -324,7 +324,7 @@ class _Grower:
     def _apply_docs(self, prompt, chunk: tuple[str, str, str], result: ChatResult) -> None:
         G, root = self.G, self.G.graph["root"]
         meta = {"source": "docs", "doc": chunk[1], "model": result.model or self.llm.model,
-                "prompt": f"{prompt.name}@{prompt.hash}"}
+                "prompts": prompt_versions(prompt.name)}
         for found in result.parsed["domains"]:
             domain = self._domain_for(found["name"])
             if domain is None:

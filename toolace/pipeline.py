@@ -71,9 +71,8 @@ async def run_pipeline(config: RunConfig, run_dir: Path, *, llm_factory: Callabl
                        console: Console | None = None) -> Table:
     """Run every stage into ``run_dir``; ``llm_factory()`` gives the client (called only if needed)."""
     from toolace.apis.stats import extra_rows, library_stats
-    from toolace.apis.synth import SynthConfig, synth_apis
+    from toolace.apis.synth import synth_apis
     from toolace.dialogs.generate import gen_dialogs
-    from toolace.dialogs.plan import parse_turns
     from toolace.dialogs.generate import summary_rows as dialog_rows
     from toolace.formats.export import export_dialogs
     from toolace.formats.imports import import_apis
@@ -112,9 +111,7 @@ async def run_pipeline(config: RunConfig, run_dir: Path, *, llm_factory: Callabl
     if config.tree.grow:
         async def tree_stage():
             grown = await grow_tree(llm_factory(), tree=Path(config.tree.path), out=Path(tree_path),
-                                    depth=config.tree.depth, branching=config.tree.branching,
-                                    docs=Path(config.tree.docs) if config.tree.docs else None,
-                                    workers=config.tree.workers, seed=config.seed, console=console)
+                                    seed=config.seed, console=console, **config.tree.grow_options())
             return {"added": sum(grown.added.values()), "expanded": grown.expanded,
                     "tokens": grown.usage.total_tokens}
         await stage("tree", tree_stage)
@@ -124,23 +121,16 @@ async def run_pipeline(config: RunConfig, run_dir: Path, *, llm_factory: Callabl
             stats = await import_apis([Path(p) for p in config.apis.import_files], config.apis.import_format,
                                       run / "apis.jsonl")
         else:
-            synth = SynthConfig(dedup_threshold=config.apis.dedup_threshold, chain=config.apis.chain)
-            if config.apis.levels:
-                synth.levels = dict(config.apis.levels)
-            if config.apis.mutations:
-                synth.mutations = dict(config.apis.mutations)
-            stats = await synth_apis(llm_factory(), tree_path, count=config.apis.count, workers=config.apis.workers,
-                                     out=run / "apis.jsonl", seed=config.seed, config=synth, console=console)
+            stats = await synth_apis(llm_factory(), tree_path, config=config.apis, out=run / "apis.jsonl",
+                                     seed=config.seed, console=console)
         return kept(stats, "apis", extra_rows(library_stats(run / "apis.jsonl"), stats))
     await stage("apis", apis_stage)
 
     async def dialogs_stage():
         apis = list(read_jsonl(run / "apis.jsonl", Api))
-        consistency = config.dialogs.consistency or (1 if embedded else 3)
-        stats = await gen_dialogs(llm_factory(), apis, count=config.dialogs.count, out=run / "dialogs.jsonl",
-                                  workers=config.dialogs.workers, mix=config.dialogs.mix or None,
-                                  turns=parse_turns(config.dialogs.turns), seed=config.seed, consistency=consistency,
-                                  tool_error_rate=config.dialogs.tool_error_rate, shard=shard, console=console)
+        stats = await gen_dialogs(llm_factory(), apis, config=config.dialogs, out=run / "dialogs.jsonl",
+                                  consistency=config.dialogs.consistency_on(embedded), seed=config.seed,
+                                  shard=shard, console=console)
         return kept(stats, "dialogs", dialog_rows(run / "dialogs.jsonl"))
     await stage("dialogs", dialogs_stage)
 
@@ -148,9 +138,7 @@ async def run_pipeline(config: RunConfig, run_dir: Path, *, llm_factory: Callabl
         stats = await verify_dialogs([run / "dialogs.jsonl"], out=run / "verified.jsonl",
                                      rejected=run / "rejected.jsonl",
                                      llm=None if config.verify.rules_only else llm_factory(),
-                                     workers=config.verify.workers,
-                                     exec_tools=Path(config.verify.exec_tools) if config.verify.exec_tools else None,
-                                     console=console)
+                                     config=config.verify, console=console)
         return kept(stats, "verify", verify_rows(stats))
     await stage("verify", verify_stage)
 
@@ -159,9 +147,7 @@ async def run_pipeline(config: RunConfig, run_dir: Path, *, llm_factory: Callabl
         for fmt in config.export.formats:
             out = run / "export" / f"{fmt}.{'parquet' if config.export.parquet else 'jsonl'}"
             out.parent.mkdir(parents=True, exist_ok=True)
-            stats = await export_dialogs(run / "verified.jsonl", fmt, out, parquet=config.export.parquet,
-                                         mask=config.export.mask_functions, irrelevance=config.export.irrelevance,
-                                         seed=config.seed)
+            stats = await export_dialogs(run / "verified.jsonl", fmt, out, config=config.export, seed=config.seed)
             rows[fmt] = stats.kept
         return rows
     await stage("export", export_stage)

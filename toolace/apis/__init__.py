@@ -1,1 +1,1 @@
-"""The API library: rule checks, subtree sampling, evolution prompts, synthesis and statistics."""
+"""The API library: rule checks, subtree sampling, evolution, the API writer, synthesis and statistics."""

@@ -1,52 +1,24 @@
-"""Evolution (ToolACE): synthesis prompts built from a subtree, one example API and a mutation.
+"""Evolution (ToolACE): the mutation operations and the buffer of example APIs a prompt shows.
 
 The example buffer starts from a small built-in set of good APIs and takes in every accepted API,
 so later generations drift away from the seeds. Each prompt names one mutation operation and says
-exactly what to do, so the diversity indicators are applied on purpose and recorded.
+exactly what to do (``writer.synthesis_messages``), so the diversity indicators are applied on
+purpose and recorded.
 """
 
 from __future__ import annotations
 
-import hashlib
 import random
-from functools import lru_cache
-from string import Template
 from typing import Any
 
 import orjson
 
 from toolace.apis.spec import api_to_spec
-from toolace.llm.base import Messages
-from toolace.prompts import PROMPTS_DIR, load_prompt
+from toolace.prompts import PROMPTS_DIR
 
 MUTATIONS = ("add_parameters", "add_functionality", "add_constraints", "mutate_type", "add_nesting",
              "update_returns")
 CHAIN = "chain"  # not drawn like a mutation: a family job writes the next API of an earlier one
-
-LEVEL_TEXT = {
-    "single": "one functionality: write a simple, focused API for it",
-    "siblings": "related functionalities: write one richer API that serves them together",
-    "cross": "functionalities from different domains: write one API for a real task where they meet (when they"
-             " do not meet naturally, serve the one that fits best and borrow an idea from the others)",
-    "family": "the functionalities of the example's family: write the next API of that family",
-}
-
-
-@lru_cache(maxsize=1)
-def mutation_instructions() -> dict[str, str]:
-    """``prompts/api_mutations.txt`` as {operation: instruction}."""
-    text = load_prompt("api_mutations").text
-    instructions = dict(line.split(": ", 1) for line in text.splitlines() if line.strip())
-    if set(instructions) != {*MUTATIONS, CHAIN}:
-        raise ValueError(f"prompts/api_mutations.txt must define exactly {', '.join(MUTATIONS)}, {CHAIN}")
-    return instructions
-
-
-@lru_cache(maxsize=1)
-def prompt_hash() -> str:
-    """One version for the three templates a synthesis prompt is made of."""
-    parts = "".join(load_prompt(name).hash for name in ("api_synth", "api_synth_task", "api_mutations"))
-    return hashlib.sha256(parts.encode()).hexdigest()[:12]
 
 
 def load_examples() -> list[dict[str, Any]]:
@@ -86,15 +58,3 @@ class ExampleBuffer:
     def __len__(self) -> int:
         return len(self.seeds) + len(self.recent)
 
-
-def synthesis_messages(subtree_text: str, level: str, example_json: str, operation: str,
-                       field: str | None = None) -> Messages:
-    """The chat messages for one API: static instructions first (prefix-cached), then the job.
-
-    ``field`` is the example's result field a ``chain`` API takes as its first parameter.
-    """
-    instruction = Template(mutation_instructions()[operation]).substitute(field=field or "")
-    task = load_prompt("api_synth_task").render(
-        level_text=LEVEL_TEXT[level], subtree=subtree_text, example=example_json,
-        operation=operation.replace("_", " "), instruction=instruction)
-    return [{"role": "system", "content": load_prompt("api_synth").text}, {"role": "user", "content": task}]

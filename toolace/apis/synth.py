@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 import random
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,73 +19,36 @@ import networkx as nx
 import orjson
 from rich.console import Console
 
-from toolace.apis.adapt import LEVELS, Subtree, SubtreeSampler
-from toolace.apis.checks import DEFAULT_NAME_PATTERN, api_problems
+from toolace.apis.adapt import Subtree, SubtreeSampler
+from toolace.apis.checks import api_problems
 from toolace.apis.dedup import NearDuplicates
-from toolace.apis.evolve import CHAIN, MUTATIONS, ExampleBuffer, load_examples, prompt_hash, synthesis_messages
+from toolace.apis.evolve import CHAIN, ExampleBuffer, load_examples
 from toolace.apis.links import handles
-from toolace.apis.spec import SPEC_SCHEMA, api_to_spec, chained_spec_schema, spec_to_api
+from toolace.apis.spec import SPEC_SCHEMA, api_to_spec, chained_spec_schema
+from toolace.apis.writer import synthesis_messages, versions, write_api
 from toolace.apis.stats import library_stats, run_stats_from_dict
-from toolace.errors import InputError
+from toolace.config import ApisConfig, settle
 from toolace.jsonl import iter_jsonl
 from toolace.llm.base import LLMClient
 from toolace.runner import Job, Outcome, RunStats, rejected_path, run_jobs, stats_path, write_json_atomic
 from toolace.tree import load_tree, path_names
 
-DEFAULT_LEVELS = {"single": 0.4, "siblings": 0.35, "cross": 0.25}
-DEFAULT_MUTATIONS = {name: 1 / len(MUTATIONS) for name in MUTATIONS}
-DEFAULT_CHAIN_SHARE = 0.34
-
-
-def parse_proportions(text: str | None, allowed: tuple[str, ...], option: str) -> dict[str, float]:
-    """``"a=0.4,b=0.6"`` -> {a: 0.4, b: 0.6}; names not given get 0, at least one must be > 0."""
-    if not text:
-        return {}
-    weights: dict[str, float] = {}
-    for part in text.split(","):
-        name, sep, value = part.partition("=")
-        name = name.strip()
-        if name not in allowed:
-            raise InputError(f"{option}: unknown name {name!r} (choose from {', '.join(allowed)})")
-        try:
-            weights[name] = float(value) if sep else float("nan")
-        except ValueError:
-            weights[name] = float("nan")
-        if not weights[name] >= 0:
-            raise InputError(f"{option}: {part.strip()!r} needs a number >= 0, like {name}=0.3")
-    if not sum(weights.values()) > 0:
-        raise InputError(f"{option}: at least one proportion must be above 0")
-    return weights
-
-
-@dataclass
-class SynthConfig:
-    """Everything about a synthesis run besides its size, model and files."""
-
-    levels: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_LEVELS))
-    mutations: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MUTATIONS))
-    dedup_threshold: float = 0.85
-    chain: float = DEFAULT_CHAIN_SHARE  # share of jobs that write the next API of a family (0 = none)
-    name_pattern: str = DEFAULT_NAME_PATTERN
-    rejected: Path | None = None  # default: apis.rejected.jsonl beside the output
-    temperature: float = 0.8
-    max_tokens: int = 1600
-    buffer_size: int = 256
+BUFFER_SIZE = 256  # recent APIs an example is drawn from, beside the seeds
 
 
 class ApiSynthesizer:
     """The per-job stage and the state jobs share: tree sampler, example buffer, duplicate index."""
 
-    def __init__(self, llm: LLMClient, tree: nx.DiGraph, *, seed: int, config: SynthConfig):
+    def __init__(self, llm: LLMClient, tree: nx.DiGraph, *, seed: int, config: ApisConfig):
         self.llm, self.tree, self.seed, self.config = llm, tree, seed, config
         self.sampler = SubtreeSampler(tree)
-        self.buffer = ExampleBuffer(load_examples(), capacity=config.buffer_size)
+        self.buffer = ExampleBuffer(load_examples(), capacity=BUFFER_SIZE)
         self.duplicates = NearDuplicates(config.dedup_threshold)
         for example in load_examples():  # a copy of a built-in example is a duplicate too
             self.duplicates.admit(example)
         self.levels, self.level_weights = zip(*[(k, v) for k, v in config.levels.items() if v > 0])
         self.ops, self.op_weights = zip(*[(k, v) for k, v in config.mutations.items() if v > 0])
-        self.prompt_hash = prompt_hash()
+        self.prompts = versions()
         self.producers: list[dict[str, Any]] = []  # kept APIs a family (chain) job can extend
         self.extended: Counter = Counter()  # (producer, field) -> chain APIs written for it
         self.chains = 0  # family jobs started (resumed ones included)
@@ -137,13 +99,11 @@ class ApiSynthesizer:
             operation, schema, field_ = rng.choices(self.ops, self.op_weights)[0], SPEC_SCHEMA, None
             parent, example = self.buffer.sample(rng)
         messages = synthesis_messages(self.sampler.describe(subtree), subtree.level, example, operation, field_)
-        result = await self.llm.chat(messages, schema=schema, schema_name="api_spec",
-                                     temperature=self.config.temperature, max_tokens=self.config.max_tokens,
-                                     seed=rng.randrange(2**31))
-        api, failures, counters = spec_to_api(result.parsed)
+        api, failures, counters, result = await write_api(self.llm, messages, schema, seed=rng.randrange(2**31),
+                                                          temperature=self.config.temperature)
         api["domain"] = path_names(self.tree, subtree.main)
         api["meta"] = {"source": "synth", "job_id": job.id, "parent": parent, "mutation": operation,
-                       "level": subtree.level, "tree_nodes": list(subtree.nodes), "prompt": self.prompt_hash,
+                       "level": subtree.level, "tree_nodes": list(subtree.nodes), "prompts": self.prompts,
                        "model": result.model or self.llm.model, "seed": self.seed, **({"links": links} if links else {})}
         failures += api_problems(api, name_pattern=self.config.name_pattern, require_returns=True)
         if failures:
@@ -159,28 +119,19 @@ class ApiSynthesizer:
         return Outcome(kept=api, usage=result.usage, counters=counters)
 
 
-def _check_config(config: SynthConfig) -> None:
-    for name, weights, allowed, option in (("levels", config.levels, LEVELS, "--levels"),
-                                          ("mutations", config.mutations, MUTATIONS, "--mutations")):
-        unknown = set(weights) - set(allowed)
-        if unknown or not sum(weights.values()) > 0 or any(not w >= 0 for w in weights.values()):
-            raise InputError(f"{option}: proportions must be >= 0 over {', '.join(allowed)}, one of them > 0"
-                             + (f" (unknown: {', '.join(sorted(unknown))})" if unknown else ""))
-    if not 0 < config.dedup_threshold <= 1:
-        raise InputError("--dedup-threshold must be in (0, 1]")
+async def synth_apis(llm: LLMClient, tree: nx.DiGraph | str | Path, *, out: Path, seed: int = 0,
+                     config: ApisConfig | None = None, rejected: Path | None = None, console: Console | None = None,
+                     shard: tuple[int, int] | None = None, **options: Any) -> RunStats:
+    """Write APIs to ``out`` until it holds exactly ``count``; counters go to ``stats_path(out)``.
 
-
-async def synth_apis(llm: LLMClient, tree: nx.DiGraph | str | Path, *, count: int, workers: int, out: Path,
-                     seed: int = 0, config: SynthConfig | None = None, console: Console | None = None,
-                     shard: tuple[int, int] | None = None) -> RunStats:
-    """Write APIs to ``out`` until it holds exactly ``count``; counters go to ``stats_path(out)``."""
-    config = config or SynthConfig()
-    _check_config(config)
-    if count < 1 or workers < 1:
-        raise InputError("--count and --workers must be at least 1")
+    The settings are ``ApisConfig``'s: ``config`` (else the defaults) with ``options`` (``count=``,
+    ``chain=``, ...) laid over it, validated as the CLI and the run config validate them.
+    """
+    config = settle(ApisConfig, options, config)
+    count, workers = config.count, config.workers
     tree = tree if isinstance(tree, nx.DiGraph) else load_tree(tree)
     out = Path(out)
-    rejected = config.rejected or rejected_path(out)
+    rejected = Path(rejected) if rejected else rejected_path(out)
     synthesizer = ApiSynthesizer(llm, tree, seed=seed, config=config)
     resumed = out.exists()
     if resumed:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from toolace.cli_app import app, console
+from toolace.cli_app import app, console, options
+from toolace.config import ExportConfig
 from toolace.formats import EXPORT_FORMATS, IMPORTERS, TOOL_SOURCES
-from toolace.formats.export import beside, export_dialogs, parse_tasks
-from toolace.formats.names import NAME_POLICIES
+from toolace.formats.export import beside, export_dialogs
 from toolace.formats.imports import import_apis as import_apis_files
 from toolace.formats.imports import import_dialogs as import_dialogs_file
 from toolace.runner import RunStats, rejected_path, stats_path, summary_table
@@ -24,29 +24,16 @@ def _report(title: str, stats: RunStats, *files: tuple[str, Path]) -> None:
 
 
 @app.command()
+@options(ExportConfig, "settings")
 def export(
     source: Annotated[Path, typer.Argument(help="Canonical dialogs (JSONL), e.g. verified.jsonl.")],
     format: Annotated[str, typer.Option("--format", help=f"One of: {', '.join(EXPORT_FORMATS)}.")],
     out: Annotated[Path, typer.Option("--out", help="Output file (.jsonl, or .parquet with --parquet).")],
-    parquet: Annotated[bool, typer.Option("--parquet", help="Write Parquet instead of JSONL.")] = False,
-    mask_functions: Annotated[float, typer.Option(help="Share of dialogs with masked function/parameter names.")] = 0.0,
-    irrelevance: Annotated[float, typer.Option(help="Share of single-call dialogs turned into 'no function fits'.")] = 0.0,
-    granite_tasks: Annotated[Optional[str], typer.Option(help="Comma-separated Granite tasks (default: all seven).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the augmentation choices.")] = 0,
-    meta: Annotated[bool, typer.Option("--meta/--no-meta", help="Keep the provenance column 'meta' in each row.")] = True,
-    reasoning: Annotated[bool, typer.Option("--reasoning", help="Write the assistant's recorded thought as "
-                                            "reasoning_content (hf, openai).")] = False,
-    chat_template: Annotated[Optional[Path], typer.Option(
-        "--chat-template", help="A chat template (.jinja, tokenizer_config.json or model folder): every hf row is "
-                                "rendered with it, adapted to it, and skipped when it renders wrong.")] = None,
-    names: Annotated[str, typer.Option(help=f"Names the format refuses: {' or '.join(NAME_POLICIES)} "
-                                            "(rewritten ones are listed in meta.renamed).")] = "rewrite",
+    *, settings: ExportConfig,  # from @options
 ) -> None:
     """Write canonical dialogs in a training format, with optional masking and irrelevance augmentation."""
-    stats = asyncio.run(export_dialogs(source, format, out, parquet=parquet, mask=mask_functions,
-                                       irrelevance=irrelevance, granite_tasks=parse_tasks(granite_tasks),
-                                       seed=seed, with_meta=meta, reasoning=reasoning, chat_template=chat_template,
-                                       names=names))
+    stats = asyncio.run(export_dialogs(source, format, out, config=settings, seed=seed))
     _report(f"export {format} -> {out}", stats, ("skipped dialogs", beside(out, ".skipped.jsonl")),
             ("stats", beside(out, ".stats.json")))
 

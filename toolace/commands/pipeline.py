@@ -9,9 +9,10 @@ from typing import Annotated, Optional
 import typer
 
 from toolace.cli_app import app, console, engine_options, llm_session
-from toolace.config import EngineConfig, engine_from_options, load_config
+from toolace.config import EngineConfig, load_config
 from toolace.errors import InputError
 from toolace.merge import merge_runs
+from toolace.options import settle
 from toolace.runner import parse_shard
 
 
@@ -33,7 +34,7 @@ def run(
         overrides.append(f"seed={seed}")
     config = load_config(config_file, overrides)
     given = {name: getattr(engine, name) for name in engine.model_fields_set}
-    config.engine = engine_from_options(given, base=config.engine)
+    config.engine = settle(EngineConfig, given, base=config.engine)
     shard_spec = parse_shard(shard)
     run_dir = out or Path("outputs") / config.name
     if shard_spec and out is None:

@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from toolace.cli_app import app, console
+from toolace.cli_app import app, console, options
+from toolace.config import ReportConfig
 
 
 @app.command()
+@options(ReportConfig, "settings")
 def report(
     run_dir: Annotated[Path, typer.Argument(help="Run directory (apis.jsonl, dialogs.jsonl, verified.jsonl, ...).")],
-    license: Annotated[Optional[str], typer.Option(
-        "--license", help="Licence id for the card (Hugging Face ids, e.g. apache-2.0, cc-by-4.0); "
-                          "default: report.license of the run config, else apache-2.0.")] = None,
+    *, settings: ReportConfig,  # from @options; what is not given comes from the run's config
 ) -> None:
     """Write the Hugging Face dataset card README.md and a self-contained report.html into RUN_DIR."""
     from toolace.report import write_report  # matplotlib loads only when a report is written
 
-    done = write_report(run_dir, license=license)
+    done = write_report(run_dir, license=settings.license if "license" in settings.model_fields_set else None)
     s = done.summary
     table = Table(show_header=False, box=None)
     table.add_row("found", ", ".join(s.present))

@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from toolace.cli_app import app, console, engine_options, llm_session
-from toolace.config import EngineConfig
+from toolace.cli_app import app, console, engine_options, llm_session, options
+from toolace.config import EngineConfig, TreeConfig
 from toolace.grow_tree import grow_tree, start_tree
 from toolace.tree_stats import grow_table, stats_file
 from toolace.tree import load_tree
@@ -30,23 +30,19 @@ def show_tree(
 
 @app.command("grow-tree")
 @engine_options()
+@options(TreeConfig, "settings")
 def grow_tree_command(
     out: Annotated[Path, typer.Option("--out", help="Grown tree file; an existing one is continued.")],
-    depth: Annotated[int, typer.Option("--depth", help="No node deeper than this below the root.")],
-    branching: Annotated[int, typer.Option("--branching", help="At most this many children per node.")],
     tree: Annotated[Optional[Path], typer.Option("--tree", help="Tree to grow (default with --docs: empty).")] = None,
-    docs: Annotated[Optional[Path], typer.Option(
-        "--docs", help="Folder (or file) of plain-text documents to extract domains and functionalities from.")] = None,
-    workers: Annotated[int, typer.Option("--workers", help="Requests in flight.")] = 16,
     seed: Annotated[Optional[int], typer.Option("--seed", help="Base sampling seed (per-node seeds derive from it).")] = None,
-    *, engine: EngineConfig,  # the engine options, from @engine_options
+    *, settings: TreeConfig, engine: EngineConfig,  # from @options and @engine_options
 ) -> None:
     """Grow a domain tree with the LLM within depth and branching limits (resumable)."""
+    grow = settings.grow_options()
     # Bad options or a bad tree file stop here, before an engine is started for nothing.
-    start_tree(tree=tree, out=out, depth=depth, branching=branching, docs=docs, workers=workers)
+    start_tree(tree=tree, out=out, **grow)
     with llm_session(engine) as llm:
-        stats = asyncio.run(grow_tree(llm, tree=tree, out=out, depth=depth, branching=branching, docs=docs,
-                                      workers=workers, seed=seed, console=console))
+        stats = asyncio.run(grow_tree(llm, tree=tree, out=out, seed=seed, console=console, **grow))
     console.print(grow_table(stats, title=f"grow-tree -> {out}"))
     console.print(tree_stats_table(tree_stats(load_tree(out)), title=str(out)))
     console.print(f"[dim]stats: {stats_file(out)}[/dim]")

@@ -16,10 +16,11 @@ from typing import Any
 import orjson
 
 from toolace.dialogs.plan import Call, Step
-from toolace.dialogs.render import about, sectioned, transcript
+from toolace.dialogs.render import about, transcript
 from toolace.dialogs.schemas import assistant_schema
 from toolace.errors import StructuredOutputError
 from toolace.llm.base import LLMClient, Usage
+from toolace.prompts import load_prompt
 
 PROMPT = "dialog_assistant"
 # Enough for the schema bounds even in digits (one token each for this tokenizer family).
@@ -56,7 +57,7 @@ def reply_shape(schema: dict[str, Any]) -> str:
 
 def text_step(action: str, step: Step) -> tuple[str, dict[str, Any]]:
     """The task line and reply schema of a text step: ``ask``, ``answer``, ``irrelevant`` or ``summarize``."""
-    prompt = sectioned(PROMPT)
+    prompt = load_prompt(PROMPT)
     if action == "ask":
         api = step.calls[0].api
         task = prompt.render("ask", missing=step.missing.replace("_", " "), missing_about=about(api, step.missing))
@@ -68,7 +69,7 @@ def text_step(action: str, step: Step) -> tuple[str, dict[str, Any]]:
 
 def call_step(planned: list[Call], fixed: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
     """The task line and reply schema of a turn calling ``planned`` (``fixed`` values pinned: dependent)."""
-    prompt = sectioned(PROMPT)
+    prompt = load_prompt(PROMPT)
     names = ", ".join(dict.fromkeys(c.api.name for c in planned))
     if fixed:
         link = planned[0].link
@@ -87,9 +88,30 @@ class Inconsistent(Exception):
 
 @dataclass
 class Decision:
+    """The reply a step keeps, read: its thought, its action, the message or the calls."""
+
     reply: dict[str, Any]
     samples: int = 1
     agreed: int = 1
+
+    @property
+    def thought(self) -> dict[str, Any]:
+        return self.reply["thought"]
+
+    @property
+    def message(self) -> str:
+        """The text of a text step (ask, answer, irrelevant, summarize)."""
+        return self.reply["action"]["message"].strip()
+
+    @property
+    def calls(self) -> list[dict[str, Any]]:
+        """The calls of a call step, each ``{"name", "arguments"}``."""
+        return self.reply["action"]["calls"]
+
+    def repeats_a_call(self) -> bool:
+        """Two calls of the turn have the same name and (normalised) arguments."""
+        keys = {decision_key({"action": {"type": "call", "calls": [call]}}) for call in self.calls}
+        return len(keys) < len(self.calls)
 
 
 def _normal(value: Any) -> Any:
@@ -125,7 +147,7 @@ def majority(replies: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, int]
 
 
 def assistant_messages(tools: str, messages: list[dict[str, Any]], task: str) -> list[dict[str, str]]:
-    text = sectioned(PROMPT).render("prompt", tools=tools, transcript=transcript(messages), task=task)
+    text = load_prompt(PROMPT).render("prompt", tools=tools, transcript=transcript(messages), task=task)
     return [{"role": "user", "content": text}]
 
 

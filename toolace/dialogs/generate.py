@@ -23,18 +23,20 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from toolace.dialogs import assistant_agent, tool_agent, user_agent
-from toolace.dialogs.complexity import heuristic, learner_nll
-from toolace.dialogs.plan import KINDS, Library, Plan, parse_mix
-from toolace.dialogs.render import sectioned
+from toolace.config import DialogsConfig, settle
+from toolace.dialogs.complexity import heuristic, learner_nll, parse_band
+from toolace.dialogs.plan import Library, Plan, parse_mix, parse_turns
 from toolace.dialogs.simulate import Dropped, Settings, Simulation
 from toolace.errors import InputError, StructuredOutputError
 from toolace.jsonl import iter_jsonl
 from toolace.llm.base import LLMClient
+from toolace.prompts import prompt_versions
 from toolace.records import Api, Dialog
 from toolace.runner import Job, Outcome, RunStats, rejected_path, run_jobs, stats_path, write_json_atomic
 from toolace.strata import Strata, allocate
 
 log = logging.getLogger(__name__)
+AGENT_PROMPTS = (user_agent.PROMPT, assistant_agent.PROMPT, tool_agent.PROMPT)  # each dialog's meta.prompts
 
 
 _CANNOT = {"dependent": "no result field of one API matches a parameter of another by name and type",
@@ -45,10 +47,7 @@ _CANNOT = {"dependent": "no result field of one API matches a parameter of anoth
 
 def effective_mix(mix: dict[str, float] | str | None, library: Library) -> tuple[dict[str, float], list[str]]:
     """The mix over the kinds this library can make, renormalised, and the kinds it cannot."""
-    weights = parse_mix(mix) if mix is None or isinstance(mix, str) else dict(mix)
-    unknown = set(weights) - set(KINDS)
-    if unknown:
-        raise InputError(f"--mix: unknown kind(s) {', '.join(sorted(unknown))}")
+    weights = parse_mix(mix)
     missing = [k for k, w in weights.items() if w > 0 and not library.feasible(k)]
     usable = {k: w for k, w in weights.items() if w > 0 and k not in missing}
     if not usable:
@@ -69,10 +68,6 @@ def _tool_record(api: Api) -> dict[str, Any]:
     return data
 
 
-def _prompt_hashes() -> dict[str, str]:
-    return {name: sectioned(name).hash for name in (user_agent.PROMPT, assistant_agent.PROMPT, tool_agent.PROMPT)}
-
-
 def build_record(job: Job, plan: Plan, sim: Simulation, model: str, seed: int) -> Dialog:
     """The canonical dialog with its provenance; raises ``ValidationError`` if it is not canonical."""
     turns = sum(1 for m in sim.messages if m["role"] == "user")
@@ -82,7 +77,7 @@ def build_record(job: Job, plan: Plan, sim: Simulation, model: str, seed: int) -
                  "dependencies": sim.dependencies, "tool_errors": sim.tool_errors,
                  **({"empty_results": sim.empty_results} if sim.empty_results else {}),
                  "consistency": {"k": sim.settings.consistency, "resampled": sim.resampled},
-                 "prompts": _prompt_hashes(), "model": model, "seed": seed, "index": job.payload[1]},
+                 "prompts": prompt_versions(*AGENT_PROMPTS), "model": model, "seed": seed, "index": job.payload[1]},
     }
     if plan.kind == "irrelevance":
         record["meta"]["hidden_api"] = plan.steps[0].topic.name
@@ -173,21 +168,19 @@ def summary_rows(out: Path) -> list[tuple[str, str]]:
     return kind_rows(saved["kinds"], saved.get("quotas"), saved.get("given_up"))
 
 
-async def gen_dialogs(llm: LLMClient, apis: list[Api], *, count: int, out: Path, workers: int = 32,
-                      mix: dict[str, float] | str | None = None, turns: tuple[int, int] = (2, 3), seed: int = 0,
-                      consistency: int = 3, tool_error_rate: float = 0.1,
-                      empty_result_rate: float = Settings.empty_result_rate, complexity_model: str | None = None,
-                      complexity_band: tuple[float, float] | None = None, shard: tuple[int, int] | None = None,
-                      rejected: Path | None = None, console: Console | None = None) -> RunStats:
-    """Write exactly ``count`` dialogs to ``out`` (per shard), resuming an earlier run of the same command."""
-    if count < 1 or workers < 1 or consistency < 1:
-        raise InputError("--count, --workers and --consistency must be at least 1")
-    if not 2 <= turns[0] <= turns[1]:
-        raise InputError(f"turns {turns[0]}-{turns[1]}: a multi_turn dialog has 2 or more user turns (MIN >= 2)")
-    if not 0.0 <= tool_error_rate <= 1.0:
-        raise InputError("--tool-error-rate must be between 0 and 1")
-    if complexity_band and not complexity_model:
-        raise InputError("--complexity-band needs --complexity-model (the model whose loss is the measure)")
+async def gen_dialogs(llm: LLMClient, apis: list[Api], *, out: Path, seed: int = 0, config: DialogsConfig | None = None,
+                      shard: tuple[int, int] | None = None, rejected: Path | None = None,
+                      empty_result_rate: float = Settings.empty_result_rate, console: Console | None = None,
+                      **options: Any) -> RunStats:
+    """Write exactly ``count`` dialogs to ``out`` (per shard), resuming an earlier run of the same command.
+
+    The settings are ``DialogsConfig``'s: ``config`` (else the defaults) with ``options`` (``count=``,
+    ``mix=``, ...) laid over it, validated as the CLI and the run config validate them.
+    """
+    config = settle(DialogsConfig, options, config)
+    count, workers, tool_error_rate = config.count, config.workers, config.tool_error_rate
+    mix, turns, consistency = config.mix, parse_turns(config.turns), config.consistency_on(embedded=False)
+    complexity_model, complexity_band = config.complexity_model or None, parse_band(config.complexity_band)
     if complexity_model and not llm.supports_prompt_logprobs:
         raise InputError(f"--complexity-model needs prompt log-probabilities, which {type(llm).__name__} "
                          "cannot give (a vLLM endpoint can)")

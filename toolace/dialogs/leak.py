@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from toolace.dialogs.render import sectioned
+from toolace.prompts import load_prompt
 
 AGENT_PROMPTS = ("dialog_user", "dialog_assistant", "dialog_tool")
 LEAK_WORDS = 5
@@ -30,7 +30,7 @@ def instruction_runs(n: int) -> dict[tuple[str, ...], str]:
     """Every run of ``n`` consecutive static words of the agent templates -> the template it is from."""
     runs: dict[tuple[str, ...], str] = {}
     for name in AGENT_PROMPTS:
-        for section, template in sectioned(name).sections.items():
+        for section, template in load_prompt(name).sections.items():
             if section in _NOT_INSTRUCTIONS:
                 continue
             for chunk in _PLACEHOLDER.split(template.template):

@@ -27,29 +27,37 @@ IRRELEVANCE_SHARE = 0.10
 LEVELS = {"low": (0, 1), "medium": (1, 3), "high": (3, 5)}  # distractors added to the candidates
 LEVEL_WEIGHTS = (0.3, 0.4, 0.3)
 MAX_TOOLS = 8
-def parse_mix(text: str | None) -> dict[str, float]:
-    """``"single=0.4,parallel=0.2"`` -> normalised weights per kind (irrelevance split from non_tool)."""
-    if not text:
-        weights = dict(DEFAULT_MIX)
+def mix_weights(mix: str | dict[str, float] | None) -> dict[str, float]:
+    """The kinds and weights given (``"single=0.4,parallel=0.2"`` or a mapping), checked; none: the default."""
+    if not mix:
+        return dict(DEFAULT_MIX)
+    if isinstance(mix, str):
+        pairs = [part.partition("=")[::2] for part in filter(None, (p.strip() for p in mix.split(",")))]
     else:
-        weights = {}
-        for part in filter(None, (p.strip() for p in text.split(","))):
-            name, _, value = part.partition("=")
-            name = name.strip()
-            if name not in KINDS:
-                raise InputError(f"--mix: unknown kind {name!r}; kinds are {', '.join(KINDS)}")
-            try:
-                weights[name] = float(value)
-            except ValueError:
-                raise InputError(f"--mix: {part!r} needs a number, like {name}=0.2") from None
-            if weights[name] < 0:
-                raise InputError(f"--mix: {name} must not be negative")
+        pairs = list(mix.items())
+    weights: dict[str, float] = {}
+    for name, value in pairs:
+        name = name.strip()
+        if name not in KINDS:
+            raise InputError(f"--mix: unknown kind {name!r}; kinds are {', '.join(KINDS)}")
+        try:
+            weights[name] = float(value)
+        except (TypeError, ValueError):
+            raise InputError(f"--mix: {name}={value} needs a number, like {name}=0.2") from None
+        if weights[name] < 0:
+            raise InputError(f"--mix: {name} must not be negative")
+    if not sum(weights.values()) > 0:
+        raise InputError("--mix: at least one kind needs a positive weight")
+    return weights
+
+
+def parse_mix(mix: str | dict[str, float] | None) -> dict[str, float]:
+    """The mix (as ``mix_weights`` reads it) normalised, irrelevance split from non_tool unless given."""
+    weights = mix_weights(mix)
     if "irrelevance" not in weights and weights.get("non_tool"):
         weights["irrelevance"] = weights["non_tool"] * IRRELEVANCE_SHARE
         weights["non_tool"] -= weights["irrelevance"]
     total = sum(weights.values())
-    if total <= 0:
-        raise InputError("--mix: at least one kind needs a positive weight")
     return {k: weights[k] / total for k in KINDS if weights.get(k, 0) > 0}
 
 

@@ -1,20 +1,16 @@
-"""The text agents read: sectioned prompt templates, compact tool descriptions and the transcript.
+"""The text agents read: compact tool descriptions, result fields and the transcript.
 
-A dialog prompt file holds ``## name`` sections: ``prompt`` is the template sent (static
-instructions first, so the engine's prefix cache serves them; variable parts last) and the other
-sections are task lines filled into it. The file's hash goes into each dialog's provenance.
+Each agent's prompt file (``prompts/dialog_*.txt``) holds ``## name`` sections: ``prompt`` is the
+template sent (static instructions first, so the engine's prefix cache serves them; variable parts
+last) and the other sections are task lines filled into it (``toolace.prompts``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
-from string import Template
 from typing import Any
 
 import orjson
 
-from toolace.prompts import load_prompt
 from toolace.records import Api
 
 DESCRIPTION_CHARS = 160
@@ -22,34 +18,6 @@ PARAM_CHARS = 90
 RESULT_CHARS = 2000  # of one tool result inside a transcript (a summary needs the details; the
 # transcript as a whole stays within TRANSCRIPT_CHARS)
 TRANSCRIPT_CHARS = 6000  # the oldest lines go first: the engine has a 4096-token context
-
-
-@dataclass(frozen=True)
-class SectionedPrompt:
-    name: str
-    hash: str
-    sections: dict[str, Template]
-
-    def render(self, section: str, **values: object) -> str:
-        return self.sections[section].substitute({k: str(v) for k, v in values.items()})
-
-    def lines(self, section: str) -> list[str]:
-        return [line for line in self.sections[section].template.splitlines() if line.strip()]
-
-
-@lru_cache(maxsize=None)
-def sectioned(name: str) -> SectionedPrompt:
-    """Load ``prompts/NAME.txt`` split at its ``## section`` headers."""
-    prompt = load_prompt(name)
-    parts: dict[str, list[str]] = {}
-    current = None
-    for line in prompt.text.splitlines():
-        if line.startswith("## "):
-            current = line[3:].strip()
-            parts[current] = []
-        elif current is not None:
-            parts[current].append(line)
-    return SectionedPrompt(name, prompt.hash, {k: Template("\n".join(v).strip()) for k, v in parts.items()})
 
 
 def _clip(text: str, limit: int) -> str:

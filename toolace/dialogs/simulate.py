@@ -101,7 +101,7 @@ class Simulation:
         if found:
             raise Dropped("prompt_leak", f"the {role} agent repeated the {found[0]} prompt: \"{found[1]}\"")
 
-    async def _decide(self, task: str, schema: dict[str, Any]) -> dict[str, Any]:
+    async def _decide(self, task: str, schema: dict[str, Any]) -> assistant_agent.Decision:
         try:
             decision = await assistant_agent.decide(
                 self.llm, self.tools_text, self.messages, task, schema, usage=self.usage,
@@ -109,14 +109,13 @@ class Simulation:
         except assistant_agent.Inconsistent as e:
             raise Dropped("inconsistent", str(e)) from None
         self.resampled += decision.samples > self.settings.consistency
-        self.thoughts.append({"message": len(self.messages), **decision.reply["thought"],
+        self.thoughts.append({"message": len(self.messages), **decision.thought,
                               **({"agreed": f"{decision.agreed}/{decision.samples}"} if decision.samples > 1 else {})})
-        return decision.reply["action"]
+        return decision
 
     async def _say(self, action: str, step: Step) -> None:
         task, schema = assistant_agent.text_step(action, step)
-        reply = await self._decide(task, schema)
-        text = reply["message"].strip()
+        text = (await self._decide(task, schema)).message
         if not text:
             raise Dropped("empty_message", f"the assistant wrote an empty {action} message")
         self._check_leak(text, "assistant")
@@ -128,15 +127,14 @@ class Simulation:
         planned = [step.calls[i] for i in indices]
         task, schema = assistant_agent.call_step(planned, fixed)
         for _ in range(2):  # a turn repeating a call is asked once more, then given up
-            action = await self._decide(task, schema)
-            keys = {assistant_agent.decision_key({"action": {"type": "call", "calls": [c]}}) for c in action["calls"]}
-            if len(keys) == len(action["calls"]):
+            decision = await self._decide(task, schema)
+            if not decision.repeats_a_call():
                 break
             self.thoughts.pop()
         else:
             raise Dropped("duplicate_calls", "two calls of one turn have the same name and arguments, twice")
         calls = []
-        for made in action["calls"]:
+        for made in decision.calls:
             calls.append({"id": f"call_{self.calls_made}", "name": made["name"], "arguments": made["arguments"]})
             self.calls_made += 1
         self.messages.append({"role": "assistant", "content": None, "tool_calls": calls})

@@ -15,9 +15,10 @@ from typing import Any, Protocol
 
 import orjson
 
-from toolace.dialogs.render import call_history, fields_text, sectioned
+from toolace.dialogs.render import call_history, fields_text
 from toolace.dialogs.schemas import error_schema, result_schema
 from toolace.llm.base import LLMClient, Usage
+from toolace.prompts import load_prompt
 from toolace.records import Api
 
 PROMPT = "dialog_tool"
@@ -51,7 +52,7 @@ class ToolEnvironment(Protocol):
 
 def tool_messages(api: Api, arguments: dict[str, Any], schema: dict[str, Any], history: list[dict[str, Any]],
                   plan: CallPlan) -> list[dict]:
-    prompt = sectioned(PROMPT)
+    prompt = load_prompt(PROMPT)
     task = (prompt.render("error", code=plan.error) if plan.error else
             prompt.render("empty") if plan.empty else prompt.render("result"))
     documented = api.returns if api.returns and not plan.error else schema  # with the fields' descriptions

@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from toolace.dialogs.plan import Plan, Step
-from toolace.dialogs.render import about, sectioned, transcript
+from toolace.dialogs.render import about, transcript
 from toolace.dialogs.schemas import message_schema
 from toolace.llm.base import ChatResult, LLMClient
+from toolace.prompts import load_prompt
 from toolace.records import Api
 
 PROMPT = "dialog_user"
@@ -34,7 +35,7 @@ def capability(api: Api, skip: str | None = None) -> str:
 
 def task(step: Step, phase: str = "first") -> str:
     """The task line for the user's turn of ``step`` (``phase`` "supply" answers a clarifying question)."""
-    prompt = sectioned(PROMPT)
+    prompt = load_prompt(PROMPT)
     apis = list({c.api.name: c.api for c in step.calls}.values())
     if phase == "supply":
         api = step.calls[0].api
@@ -62,7 +63,7 @@ def task(step: Step, phase: str = "first") -> str:
 
 
 def user_messages(plan: Plan, step: Step, messages: list[dict[str, Any]], phase: str) -> list[dict[str, str]]:
-    prompt = sectioned(PROMPT)
+    prompt = load_prompt(PROMPT)
     styles = prompt.lines("styles")
     text = prompt.render("prompt", style=styles[plan.persona % len(styles)],
                          wording=prompt.render(f"wording_{plan.level}"), transcript=transcript(messages),

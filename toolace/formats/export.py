@@ -13,15 +13,18 @@ from __future__ import annotations
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
+from toolace.config import ExportConfig
 from toolace.errors import InputError
 from toolace.formats import FORMATS, granite, sharegpt
 from toolace.formats.augment import augment
 from toolace.formats.chat_templates import TemplateAdapter, load_template
-from toolace.formats.names import NAME_POLICIES, fit_names
+from toolace.formats.names import fit_names
 from toolace.formats.outputs import AtomicOutput
 from toolace.formats.turns import RowProblem
 from toolace.jsonl import read_jsonl
+from toolace.options import settle
 from toolace.records import Dialog
 from toolace.runner import RunStats, write_json_atomic
 
@@ -30,23 +33,6 @@ def beside(out: Path, suffix: str) -> Path:
     """``export/xlam.jsonl`` -> ``export/xlam<suffix>`` (also for ``.parquet``)."""
     out = Path(out)
     return out.with_name(out.name.rsplit(".", 1)[0] + suffix if "." in out.name else out.name + suffix)
-
-
-def _share(value: float, option: str) -> float:
-    if not 0.0 <= value <= 1.0:
-        raise InputError(f"{option} must be a share between 0 and 1, not {value}")
-    return value
-
-
-def parse_tasks(text: str | None) -> tuple[str, ...]:
-    """``--granite-tasks a,b`` -> the task names, checked; None means all seven."""
-    if not text:
-        return granite.TASKS
-    tasks = tuple(t.strip() for t in text.split(",") if t.strip())
-    unknown = [t for t in tasks if t not in granite.TASKS]
-    if unknown:
-        raise InputError(f"--granite-tasks: unknown task {unknown[0]!r}; choose from {', '.join(granite.TASKS)}")
-    return tasks
 
 
 def _row_maker(fmt: str, granite_tasks: tuple[str, ...], reasoning: bool):
@@ -60,20 +46,22 @@ def _row_maker(fmt: str, granite_tasks: tuple[str, ...], reasoning: bool):
     return granite.make_exporter(granite_tasks) if fmt == "granite" else module.export_rows
 
 
-async def export_dialogs(source: Path, fmt: str, out: Path, *, parquet: bool = False, mask: float = 0.0,
-                         irrelevance: float = 0.0, granite_tasks: tuple[str, ...] = granite.TASKS,
-                         seed: int = 0, with_meta: bool = True, dataset_name: str | None = None,
-                         reasoning: bool = False, chat_template: Path | None = None,
-                         names: str = "rewrite") -> RunStats:
-    """Write ``source`` dialogs to ``out`` in format ``fmt``; returns the counters (also saved)."""
+async def export_dialogs(source: Path, fmt: str, out: Path, *, seed: int = 0, dataset_name: str | None = None,
+                         config: ExportConfig | None = None, **options: Any) -> RunStats:
+    """Write ``source`` dialogs to ``out`` in format ``fmt``; returns the counters (also saved).
+
+    The settings are ``ExportConfig``'s: ``config`` (else the defaults) with ``options`` (``parquet=``,
+    ``mask_functions=``, ...) laid over it, validated as the CLI and the run config validate them.
+    """
+    settings = settle(ExportConfig, options, config)
+    parquet, mask, irrelevance, reasoning = (settings.parquet, settings.mask_functions, settings.irrelevance,
+                                             settings.reasoning)
+    granite_tasks, with_meta, names = tuple(settings.granite_tasks), settings.meta, settings.names
+    chat_template = Path(settings.chat_template) if settings.chat_template else None
     if fmt not in FORMATS:
         raise InputError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    if names not in NAME_POLICIES:
-        raise InputError(f"--names must be one of {', '.join(NAME_POLICIES)}, not {names!r}")
     if chat_template is not None and fmt != "hf":
         raise InputError(f"--chat-template renders hf rows; use --format hf, not {fmt!r}")
-    _share(mask, "--mask-functions")
-    _share(irrelevance, "--irrelevance")
     module, rule = FORMATS[fmt].exporter, FORMATS[fmt].names
     rows_of = _row_maker(fmt, granite_tasks, reasoning)
     adapter = TemplateAdapter(load_template(chat_template), reasoning) if chat_template is not None else None

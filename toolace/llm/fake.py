@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections import deque
 from collections.abc import Callable
@@ -40,19 +41,22 @@ class ScriptedLLM(BaseLLM):
     """Replies from a queue, else from a responder function; every request is recorded.
 
     A queued item may be a string, an object (sent as its JSON), a ``Reply``, an exception (raised
-    as if the transport failed), or a callable taking the ``Request``.
+    as if the transport failed), or a callable taking the ``Request``. ``delay`` seconds pass before
+    each reply, so requests overlap as on an engine; ``peak_in_flight`` says how many did at most.
     """
 
     supports_prompt_logprobs = True
 
     def __init__(self, replies: list[Any] | None = None, *, responder: Responder | None = None,
-                 model: str = "scripted", record: bool = True):
+                 model: str = "scripted", record: bool = True, delay: float = 0.0):
         super().__init__()
         self.model = model
         self.queue: deque[Any] = deque(replies or [])
         self.responder = responder
         self.requests: list[Request] = []
         self.record = record
+        self.delay = delay
+        self.in_flight = self.peak_in_flight = 0
 
     def enqueue(self, *replies: Any) -> "ScriptedLLM":
         self.queue.extend(replies)
@@ -62,6 +66,13 @@ class ScriptedLLM(BaseLLM):
         request = Request(list(messages), schema, schema_name, temperature, max_tokens, seed)
         if self.record:
             self.requests.append(request)
+        if self.delay:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            try:
+                await asyncio.sleep(self.delay)
+            finally:
+                self.in_flight -= 1
         if self.queue:
             item = self.queue.popleft()
         elif self.responder is not None:

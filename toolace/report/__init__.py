@@ -6,12 +6,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from toolace.config import DEFAULT_LICENSE
 from toolace.report.card import render_card
 from toolace.report.collect import RunSummary, collect
 from toolace.report.html import render_html
 from toolace.report.plots import Plot, render_plots
 
-DEFAULT_LICENSE = "apache-2.0"
 
 
 @dataclass

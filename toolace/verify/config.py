@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from toolace.errors import InputError
 from toolace.jsonl import load_json_file
+from toolace.options import Pattern
 
 # Any printable name without leading or trailing blanks: real tool sets (ToolACE's among them) use
 # spaces, dots, slashes and brackets in names ("Market Trends API", "recipes/list"). Tighten it,
@@ -21,7 +21,8 @@ class RuleConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name_pattern: str = Field(PERMISSIVE_NAME_PATTERN, description="regex every function and parameter name must match")
+    name_pattern: Pattern = Field(PERMISSIVE_NAME_PATTERN,
+                                  description="regex every function and parameter name must match")
     require_returns: bool = Field(False, description="an API without a returns schema fails (missing_returns)")
     require_parameter_descriptions: bool = Field(True, description="a parameter without description fails")
     max_reply_chars: int = Field(4000, gt=0, description="longest assistant text (reply_too_long)")
@@ -37,15 +38,6 @@ class RuleConfig(BaseModel):
                                                          "(xLAM/BFCL-style call-only samples)")
     strict: bool = Field(False, description="warnings (flaws of tool declarations the dialog does not depend "
                                             "on) reject the dialog too")
-
-    @field_validator("name_pattern")
-    @classmethod
-    def _compiles(cls, pattern: str) -> str:
-        try:
-            re.compile(pattern)
-        except re.error as e:
-            raise ValueError(f"not a regular expression: {e}") from None
-        return pattern
 
     @classmethod
     def load(cls, path: str | Path) -> "RuleConfig":

@@ -17,7 +17,7 @@ import orjson
 
 from toolace.errors import StructuredOutputError
 from toolace.llm.base import LLMClient, Usage
-from toolace.prompts import load_prompt
+from toolace.prompts import load_prompt, prompt_versions
 from toolace.records import AssistantMessage, Dialog, Failure, SystemMessage, ToolMessage
 from toolace.verify.config import RuleConfig
 from toolace.jsonpaths import short
@@ -55,9 +55,9 @@ MODEL_CHECKS = {
 }
 
 
-def prompt_versions() -> dict[str, str]:
-    """Content hashes of the judge prompts, for the records' provenance."""
-    return {judge.prompt: load_prompt(judge.prompt).hash for judge in SUB_JUDGES}
+def judge_prompts() -> dict[str, str]:
+    """The judge's prompts, for each verdict's ``meta.verify.prompts``."""
+    return prompt_versions(*(judge.prompt for judge in SUB_JUDGES))
 
 
 @dataclass

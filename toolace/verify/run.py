@@ -16,14 +16,16 @@ from typing import Any
 
 from rich.console import Console
 
+from toolace.config import VerifyConfig
 from toolace.errors import InputError
 from toolace.jsonl import iter_jsonl
 from toolace.llm.base import LLMClient
+from toolace.options import settle
 from toolace.records import Verdict
 from toolace.runner import Job, Outcome, RunStats, rejected_path, run_jobs, stats_path, write_json_atomic
 from toolace.verify.config import RuleConfig
 from toolace.verify.execution import ToolExecutor, execution_failures
-from toolace.verify.judge import DialogJudge, prompt_versions
+from toolace.verify.judge import DialogJudge, judge_prompts
 from toolace.verify.rules import rule_verdict
 from toolace.verify.sample import load_sample, malformed
 
@@ -93,23 +95,29 @@ async def verify_dialogs(
     out: Path,
     rejected: Path | None = None,
     llm: LLMClient | None = None,
-    workers: int = 16,
-    exec_tools: Path | None = None,
-    exec_timeout: float = 5.0,
-    config: RuleConfig | None = None,
+    config: VerifyConfig | None = None,
     shard: tuple[int, int] | None = None,
     console: Console | None = None,
+    **options: Any,
 ) -> RunStats:
-    """Verify dialog files into ``out`` (passed) and ``rejected``; no ``llm`` means rules only."""
+    """Verify dialog files into ``out`` (passed) and ``rejected``; no ``llm`` (or ``rules_only``) means rules only.
+
+    The settings are ``VerifyConfig``'s: ``config`` (else the defaults) with ``options`` (``workers=``,
+    ``exec_tools=``, ...) laid over it, validated as the CLI and the run config validate them.
+    """
+    settings = settle(VerifyConfig, options, config)
+    workers, exec_timeout = settings.workers, settings.exec_timeout
+    exec_tools = Path(settings.exec_tools) if settings.exec_tools else None
+    llm = None if settings.rules_only else llm
     inputs = [Path(p) for p in inputs]
     out = Path(out)
     rejected = Path(rejected) if rejected else rejected_path(out)
-    config = config or RuleConfig()
+    config = settings.rule_config()
     total = scan_inputs(inputs)
     verifier = Verifier(config)
     if llm is not None:
         verifier.judge = DialogJudge(llm, concurrency=workers, config=config)
-        verifier.provenance = {"judge_model": llm.model, "prompts": prompt_versions()}
+        verifier.provenance = {"judge_model": llm.model, "prompts": judge_prompts()}
     started = time.perf_counter()
     try:
         if exec_tools is not None:
