@@ -11,7 +11,7 @@ from toolace.dialogs.plan import parse_mix
 from toolace.jsonl import read_jsonl
 from toolace.llm.fake import ScriptedLLM
 from toolace.prompts import load_prompt
-from toolace.records import AssistantMessage, Dialog, ToolMessage, UserMessage
+from toolace.records import AssistantMessage, Dialog, SystemMessage, ToolMessage, UserMessage
 
 
 async def generate(tmp_path, kind_mix, count=20, **kw):
@@ -32,7 +32,9 @@ def check_calls_answered(dialog: Dialog) -> None:
             assert [a.name for a in answers] == [c.name for c in m.tool_calls]
     answered = Counter(m.tool_call_id for m in messages if isinstance(m, ToolMessage))
     assert all(answered[c.id] == 1 for c in dialog.calls()) and sum(answered.values()) == len(dialog.calls())
-    assert isinstance(messages[0], UserMessage) and isinstance(messages[-1], AssistantMessage)
+    # The dialog opens with the date it happens on (relative dates resolve to it), then the user speaks.
+    assert isinstance(messages[0], SystemMessage) and messages[0].content.startswith("Today is ")
+    assert isinstance(messages[1], UserMessage) and isinstance(messages[-1], AssistantMessage)
     assert messages[-1].content and not messages[-1].tool_calls
 
 
@@ -45,7 +47,9 @@ def rendered(prompt, section, text):
 
 
 def roles(dialog):
-    return ["call" if getattr(m, "tool_calls", None) else m.role for m in dialog.messages]
+    """The roles after the opening system message (the date)."""
+    assert dialog.messages[0].role == "system"
+    return ["call" if getattr(m, "tool_calls", None) else m.role for m in dialog.messages[1:]]
 
 
 async def test_a_thousand_dialogs_follow_the_mix(tmp_path):
@@ -102,12 +106,12 @@ async def test_dependent_call_takes_a_value_from_the_earlier_result(tmp_path):
     for d in dialogs:
         assert roles(d) == ["user", "call", "tool", "call", "tool", "assistant"]
         first, second = d.calls()
-        result = d.messages[2].content
+        result = d.messages[3].content
         (dep,) = d.meta["dependencies"]
         assert (dep["from_call"], dep["call"]) == (first.id, second.id)
         value = second.arguments[dep["argument"]]
         assert value == result[dep["field"]]
-        assert value not in d.messages[0].content  # it came from the result, not from the user
+        assert value not in d.messages[1].content  # it came from the result, not from the user
         assert d.meta["complexity"]["dependency_depth"] == 2
         check_calls_answered(d)
 
@@ -151,10 +155,9 @@ async def test_multi_turn_chains_kinds_over_the_asked_turns(tmp_path):
 async def test_tool_errors_are_error_objects_the_assistant_then_handles(tmp_path):
     dialogs, _, llm = await generate(tmp_path, {"single": 1.0}, tool_error_rate=1.0)
     for d in dialogs:
-        error = d.messages[2].content["error"]
-        assert error["code"] in {"INVALID_ARGUMENT", "NOT_FOUND", "RATE_LIMITED", "TIMEOUT", "PERMISSION_DENIED",
-                                 "UNAVAILABLE"}
-        assert d.meta["tool_errors"] == 1 and d.messages[3].content
+        error = d.messages[3].content["error"]
+        assert error["code"] in {"NOT_FOUND", "RATE_LIMITED", "TIMEOUT", "PERMISSION_DENIED", "UNAVAILABLE"}
+        assert d.meta["tool_errors"] == 1 and d.messages[4].content
     assistant = load_prompt("dialog_assistant")
     summaries = [r.messages[0]["content"] for r in llm.requests if r.schema_name == "assistant_turn"
                  and assistant.values(r.messages[0]["content"])["task"].startswith(assistant.render("summarize"))]
@@ -174,3 +177,19 @@ async def test_records_carry_provenance_thoughts_and_complexity(tmp_path):
         assert c["candidates"] == len(d.tools) and c["calls"] == len(d.calls()) and 0 <= c["score"] <= 1
         assert meta["tokens"]["requests"] >= 4 and meta["tokens"]["completion"] > 0
     assert stats.usage.requests == sum(d.meta["tokens"]["requests"] for d in dialogs)
+
+
+async def test_every_dialog_happens_on_a_day_its_agents_know(tmp_path):
+    """Seen in the strong-model review: "this Saturday" had to become a full date-time with no date
+    given anywhere. A dialog opens with its date; the user, assistant and tool agents read it."""
+    import datetime
+
+    dialogs, _, llm = await generate(tmp_path, {"single": 1.0, "multi_turn": 1.0}, count=6)
+    for d in dialogs:
+        day = datetime.date.fromisoformat(d.meta["today"])
+        assert d.messages[0].content == f"Today is {day:%A}, {day:%B} {day.day}, {day.year}."
+        assert datetime.date(2025, 1, 1) <= day <= datetime.date(2027, 12, 31)
+    assert len({d.meta["today"] for d in dialogs}) > 1  # drawn per dialog
+    for name in ("user_turn", "assistant_turn", "tool_result"):
+        asked = [r for r in llm.requests if r.schema_name == name]
+        assert asked and all("System: Today is " in r.messages[0]["content"] for r in asked), name

@@ -51,7 +51,7 @@ async def test_samples_that_never_agree_drop_the_dialog_as_inconsistent(tmp_path
     assert [r["id"] for r in kept] == ["dlg-0-single-0000001", "dlg-0-single-0000002"]
     assert [(r["id"], r["kind"], r["reason"]) for r in rejected] == [("dlg-0-single-0000000", "single",
                                                                       "inconsistent")]
-    assert rejected[0]["messages"][0]["role"] == "user"  # what was written so far, for inspection
+    assert [m["role"] for m in rejected[0]["messages"][:2]] == ["system", "user"]  # what was written so far
     assert stats.reasons == {"inconsistent": 1}
     calls = [r for r in llm.requests if is_call_step(r)]
     assert len(calls) == 6 + 2 * 3  # two rounds of 3 for the dropped dialog, one round for each kept
@@ -70,7 +70,7 @@ async def test_the_majority_decision_is_kept(tmp_path):
     kept, rejected, _, _ = await run(tmp_path, disagreeing(0, pattern=lambda n: " odd" if n % 3 == 0 else ""),
                                      count=1)
     assert not rejected
-    call = kept[0]["messages"][1]["tool_calls"][0]
+    call = kept[0]["messages"][2]["tool_calls"][0]
     assert "odd" not in orjson.dumps(call["arguments"]).decode()
     assert kept[0]["meta"]["thoughts"][0]["agreed"] == "2/3"
 
@@ -154,7 +154,7 @@ async def test_a_parallel_turn_that_repeats_a_call_is_dropped(tmp_path):
     assert rejected and {r["reason"] for r in rejected} == {"duplicate_calls"}
     assert all(r["detail"].endswith("twice") for r in rejected)  # asked once more before giving up
     for dialog in kept:
-        calls = dialog["messages"][1]["tool_calls"]
+        calls = dialog["messages"][2]["tool_calls"]
         assert len({c["name"] for c in calls}) == len(calls)  # only mixed-API turns got through
 
 
@@ -173,7 +173,7 @@ async def test_a_turn_that_leaks_the_prompt_drops_the_dialog_at_once(tmp_path):
     assert len(kept) == 2 and stats.reasons == {"prompt_leak": 1}
     assert rejected[0]["reason"] == "prompt_leak"
     assert rejected[0]["detail"] == 'the user agent repeated the dialog_user prompt: "ask for something that needs"'
-    assert rejected[0]["messages"] == []  # dropped before the turn was written
+    assert [m["role"] for m in rejected[0]["messages"]] == ["system"]  # dropped before the turn was written
     assert not any("Your task" in m["content"] for d in kept for m in d["messages"] if m["role"] == "user")
 
 

@@ -73,7 +73,7 @@ def build_record(job: Job, plan: Plan, sim: Simulation, model: str, seed: int) -
     turns = sum(1 for m in sim.messages if m["role"] == "user")
     record = {
         "id": job.id, "kind": plan.kind, "tools": [_tool_record(a) for a in plan.tools], "messages": sim.messages,
-        "meta": {"turns": turns, "plan": plan.summary(), "level": plan.level, "thoughts": sim.thoughts,
+        "meta": {"turns": turns, "today": plan.today, "plan": plan.summary(), "level": plan.level, "thoughts": sim.thoughts,
                  "dependencies": sim.dependencies, "tool_errors": sim.tool_errors,
                  **({"empty_results": sim.empty_results} if sim.empty_results else {}),
                  "consistency": {"k": sim.settings.consistency, "resampled": sim.resampled},

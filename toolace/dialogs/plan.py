@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from datetime import date, timedelta
 from dataclasses import dataclass, field
 
 from toolace.apis.links import find_links, is_handle
@@ -27,6 +28,9 @@ IRRELEVANCE_SHARE = 0.10
 LEVELS = {"low": (0, 1), "medium": (1, 3), "high": (3, 5)}  # distractors added to the candidates
 LEVEL_WEIGHTS = (0.3, 0.4, 0.3)
 MAX_TOOLS = 8
+# The day a dialog happens on, drawn per dialog: "this Saturday" or "tomorrow" then has one meaning that
+# the assistant, the tool simulator and the judge share, and the data teaches reading the date given.
+FIRST_DAY, DAYS = date(2025, 1, 1), 3 * 365
 def mix_weights(mix: str | dict[str, float] | None) -> dict[str, float]:
     """The kinds and weights given (``"single=0.4,parallel=0.2"`` or a mapping), checked; none: the default."""
     if not mix:
@@ -110,6 +114,7 @@ class Plan:
     tools: list[Api]
     level: str
     persona: int
+    today: str = ""  # ISO date the dialog happens on: its system message says it, relative dates resolve to it
 
     def summary(self) -> list[dict]:
         return [{"kind": s.kind, "apis": [c.api.name for c in s.calls],
@@ -221,7 +226,9 @@ class Library:
                 steps.append(self.step(sub, rng, level, near=anchor))
         else:
             steps = [self.step(kind, rng, level)]
-        return Plan(kind, steps, self._tools(rng, kind, steps, level), level, rng.randrange(1 << 16))
+        tools, persona = self._tools(rng, kind, steps, level), rng.randrange(1 << 16)
+        today = FIRST_DAY + timedelta(days=rng.randrange(DAYS))
+        return Plan(kind, steps, tools, level, persona, today.isoformat())
 
     def _tools(self, rng: random.Random, kind: str, steps: list[Step], level: str) -> list[Api]:
         if kind == "irrelevance":

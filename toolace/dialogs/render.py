@@ -78,7 +78,7 @@ def fields_text(schema: dict[str, Any], indent: str = "") -> str:
 def call_history(messages: list[dict[str, Any]]) -> str:
     """The calls made so far in a dialog and their results, for the tool agent (ids stay consistent)."""
     lines = [line for line in transcript(messages).splitlines()
-             if line.startswith(("Assistant calls: ", "Result of "))] if messages else []
+             if line.startswith(("System: ", "Assistant calls: ", "Result of "))] if messages else []
     return "\n".join(lines) or "(none)"
 
 
@@ -91,10 +91,12 @@ def transcript(messages: list[dict[str, Any]]) -> str:
     """The conversation so far as plain lines, the same for every agent (and every chat template)."""
     if not messages:
         return "(nothing yet)"
-    lines = []
+    lines, system = [], []
     for m in messages:
         role = m["role"]
-        if role == "user":
+        if role == "system":
+            system.append(f"System: {m['content']}")  # kept whatever is cut: it says what day it is
+        elif role == "user":
             lines.append(f"User: {m['content']}")
         elif role == "assistant" and m.get("tool_calls"):
             lines.append("Assistant calls: " + "; ".join(call_text(c["name"], c["arguments"]) for c in m["tool_calls"]))
@@ -105,7 +107,7 @@ def transcript(messages: list[dict[str, Any]]) -> str:
     text = "\n".join(lines)
     if len(text) > TRANSCRIPT_CHARS:
         text = "(earlier turns left out)\n" + text[-TRANSCRIPT_CHARS:].split("\n", 1)[-1]
-    return text
+    return "\n".join([*system, text]) if text else "\n".join(system) or "(nothing yet)"
 
 
 def about(api: Api, parameter: str) -> str:

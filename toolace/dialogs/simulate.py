@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from toolace.dialogs import assistant_agent, tool_agent, user_agent
@@ -29,6 +30,12 @@ class Settings:
     temperature: float = 0.7
     user_temperature: float = 0.9
     prompt_leak_words: int = LEAK_WORDS  # a text repeating this many instruction words in a row is dropped
+
+
+def today_text(iso_day: str) -> str:
+    """The dialog's system message: the date, as a deployed assistant's system prompt gives it."""
+    day = date.fromisoformat(iso_day)
+    return f"Today is {day:%A}, {day:%B} {day.day}, {day.year}."
 
 
 class Dropped(Exception):
@@ -68,6 +75,8 @@ class Simulation:
 
     async def run(self) -> list[dict[str, Any]]:
         """Play every step of the plan; returns the canonical messages."""
+        if self.plan.today and not self.messages:
+            self.messages.append({"role": "system", "content": today_text(self.plan.today)})
         for step in self.plan.steps:
             await self._user(step)
             if step.kind in ("non_tool", "irrelevance"):
