@@ -41,7 +41,8 @@ async def test_2000_apis_cover_every_level_and_mutation_without_duplicates(tmp_p
     reasons = Counter(r["reason"] for r in rejected)
     assert reasons == stats.reasons and reasons["duplicate"] > 300 and reasons["invalid_schema"] > 100
     duplicate = next(r for r in rejected if r["reason"] == "duplicate")
-    assert duplicate["duplicate_of"] in {a["name"] for a in apis} and duplicate["similarity"] >= 0.85
+    assert duplicate["context"]["duplicate_of"] in {a["name"] for a in apis} and duplicate["context"]["similarity"] >= 0.85
+    assert duplicate["record"]["meta"]["job_id"] == duplicate["id"] and duplicate["stage"] == "synth-apis"
     invalid = next(r for r in rejected if r["reason"] == "invalid_schema")
     assert invalid["failures"][0]["path"] == "parameters.properties.unit.default"
     saved = orjson.loads((tmp_path / "apis.stats.json").read_bytes())
@@ -131,7 +132,8 @@ async def test_a_copy_of_a_seed_example_is_a_duplicate(tmp_path):
     llm = ScriptedLLM([api_to_spec(load_examples()[1])], responder=SpecWriter())
     await synth_apis(llm, small_tree(), count=2, workers=1, out=tmp_path / "apis.jsonl")
     [rejected] = read_jsonl(tmp_path / "apis.rejected.jsonl")
-    assert rejected["reason"] == "duplicate" and rejected["duplicate_of"] == "search_flights"
+    assert rejected["reason"] == "duplicate" and rejected["context"]["duplicate_of"] == "search_flights"
+    assert rejected["failures"][0]["message"].endswith("similar to search_flights")
 
 
 class SlowLLM(ScriptedLLM):
@@ -159,7 +161,7 @@ async def test_resume_after_interruption_gives_exactly_n_unique(tmp_path):
     assert len(apis) == 300 == stats.kept and stats.skipped == len(first)
     assert len({a["meta"]["job_id"] for a in apis}) == 300 == len({normalised_name(a["name"]) for a in apis})
     assert out.read_bytes().endswith(b"}\n")
-    assert any(r.get("duplicate_of") == first[0]["name"] for r in read_jsonl(tmp_path / "apis.rejected.jsonl"))
+    assert any(r["context"].get("duplicate_of") == first[0]["name"] for r in read_jsonl(tmp_path / "apis.rejected.jsonl"))
     # Done is done: the same command again asks nothing.
     again = ScriptedLLM()
     await synth_apis(again, small_tree(), count=300, workers=8, out=out)

@@ -20,9 +20,9 @@ from rich.table import Table
 
 from toolace import __version__
 from toolace.config import RunConfig
-from toolace.jsonl import read_jsonl
+from toolace.jsonl import read_jsonl, write_json_atomic
 from toolace.records import Api
-from toolace.runner import summary_table, write_json_atomic
+from toolace.runner import summary_table
 
 STAGES = ["tree", "apis", "dialogs", "verify", "export", "report"]
 
@@ -78,6 +78,7 @@ async def run_pipeline(config: RunConfig, run_dir: Path, *, llm_factory: Callabl
     from toolace.formats.export import export_dialogs
     from toolace.formats.imports import import_apis
     from toolace.grow_tree import grow_tree
+    from toolace.tree_stats import EXPANDED
     from toolace.report import write_report
     from toolace.verify.run import summary_rows as verify_rows
     from toolace.verify.run import verify_dialogs
@@ -115,8 +116,7 @@ async def run_pipeline(config: RunConfig, run_dir: Path, *, llm_factory: Callabl
                                     depth=config.tree.depth, branching=config.tree.branching,
                                     docs=Path(config.tree.docs) if config.tree.docs else None,
                                     workers=config.tree.workers, seed=config.seed, console=console)
-            return {"added": sum(grown.added.values()), "expanded": grown.expanded,
-                    "tokens": grown.usage.total_tokens}
+            return {"added": grown.kept, "expanded": grown.counters[EXPANDED], "tokens": grown.usage.total_tokens}
         await stage("tree", tree_stage)
 
     async def apis_stage():
