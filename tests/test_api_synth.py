@@ -17,7 +17,7 @@ from toolace.apis.dedup import NearDuplicates, normalised_name
 from toolace.apis.evolve import MUTATIONS, load_examples
 from toolace.apis.spec import SPEC_SCHEMA
 from toolace.apis.synth import SynthConfig, synth_apis
-from toolace.jsonl import read_jsonl
+from toolace.jsonl import count_lines, read_jsonl
 from toolace.llm.fake import ScriptedLLM
 from toolace.records import Api
 from toolace.testing.fake_server import FakeOpenAIServer, reply
@@ -148,7 +148,7 @@ async def test_resume_after_interruption_gives_exactly_n_unique(tmp_path):
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(synth_apis(SlowLLM(responder=writer), small_tree(), count=300, workers=8, out=out),
                                timeout=0.3)
-    first = list(read_jsonl(out))
+    first, first_rejected = list(read_jsonl(out)), count_lines(tmp_path / "apis.rejected.jsonl")
     assert 0 < len(first) < 300
     with open(out, "ab") as f:
         f.write(b'{"name": "torn')  # what a kill during a write leaves behind
@@ -158,7 +158,9 @@ async def test_resume_after_interruption_gives_exactly_n_unique(tmp_path):
     # (A family job's schema pins its first parameter: the copy must go to an ordinary job.)
     stats = await synth_apis(llm, small_tree(), count=300, workers=8, out=out, config=SynthConfig(chain=0.0))
     apis = list(read_jsonl(out))
-    assert len(apis) == 300 == stats.kept and stats.skipped == len(first)
+    assert len(apis) == 300 == stats.kept and stats.skipped == len(first) + first_rejected
+    # The stopped run saved its counts; the resumed one adds its own: every rejection of both is counted.
+    assert stats.runs == 2 and stats.rejected == count_lines(tmp_path / "apis.rejected.jsonl") > first_rejected
     assert len({a["meta"]["job_id"] for a in apis}) == 300 == len({normalised_name(a["name"]) for a in apis})
     assert out.read_bytes().endswith(b"}\n")
     assert any(r["context"].get("duplicate_of") == first[0]["name"] for r in read_jsonl(tmp_path / "apis.rejected.jsonl"))

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 Stage = Callable[[Job], Awaitable["Outcome | list[Outcome]"]]
 ENGINE_FAILURES = "engine failures (retried on re-run)"
+SURPLUS = "surplus (dropped)"  # records made after their target was met: their tokens are counted, they are not
 UNSAVED = "records of runs killed before saving stats (their tokens not counted)"
 
 
@@ -195,7 +196,7 @@ async def run_jobs(
         if shape not in errors_seen and len(errors_seen) < 5:
             errors_seen.add(shape)  # say what it was, once per kind of message
             log.warning("job %s failed on the engine: %s", job.id, first_line[:500])
-        if failures_in_a_row >= fail_fast_after and run.kept == 0:
+        if failures_in_a_row >= fail_fast_after and run.kept == 0 and not kept_ids:
             raise EngineError(f"{failures_in_a_row} jobs in a row failed on the engine, none succeeded; last: {text}")
 
     running: dict[str, asyncio.Task] = {}
@@ -220,7 +221,7 @@ async def run_jobs(
                         verdict = source.finished(job, kept=any(o.kept is not None for o in result))
                         for outcome in result:
                             if verdict.surplus and outcome.kept is not None:
-                                run.add_outcome(Outcome(usage=outcome.usage, counters=Counter({"surplus (dropped)": 1})))
+                                run.add_outcome(Outcome(usage=outcome.usage, counters=Counter({SURPLUS: 1})), job.stratum)
                             else:
                                 recorder.record(job.id, outcome, job.stratum)
                     surplus = [running.pop(i) for i in verdict.cancel if i in running]
