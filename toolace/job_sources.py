@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import sys
+from abc import ABC, abstractmethod
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -29,7 +30,7 @@ class Finished(NamedTuple):
     cancel: tuple[str, ...] = ()  # ids of jobs in flight that are surplus now
 
 
-class JobSource:
+class JobSource(ABC):
     """Jobs for the runner; see the module docstring. Subclasses give ``next_job`` at least."""
 
     total: int | None = None  # the progress bar's goal, when known
@@ -48,9 +49,9 @@ class JobSource:
     def _take(self, jobs: Iterator[Job]) -> Job | None:
         return next((job for job in jobs if self.wanted(job)), None)
 
+    @abstractmethod
     def next_job(self) -> Job | None:
         """The next job to start, or None when none should start now."""
-        raise NotImplementedError
 
     def room(self) -> int:
         """How many jobs are worth having in flight (the runner caps it at its workers)."""

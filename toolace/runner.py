@@ -8,8 +8,9 @@ in either file, so re-running the same command after a kill resumes where it sto
 
 It owns the run's stats: every outcome is counted in one place (``Recorder``), and the stats file
 holds this run's counts added to those of the earlier runs on the same output, with the stage's
-figures recomputed from the sum. A run stopped by an error or Ctrl-C still saves its counts; one
-killed outright (``kill -9``) leaves its records but not its counts.
+figures recomputed from the sum. A run stopped by an error or Ctrl-C still saves its counts; the
+records of one killed outright (``kill -9``) are counted by the next run from the files, its tokens
+are lost (``count_unsaved``).
 """
 
 from __future__ import annotations
@@ -189,7 +190,8 @@ async def run_jobs(
         nonlocal failures_in_a_row
         failures_in_a_row += 1
         reason = getattr(error, "reason", None)
-        recorder.failed(job, f"llm_{reason}" if reason else "engine_error", getattr(error, "job_usage", None) or Usage())
+        usage = getattr(error, "job_usage", None) or Usage()
+        recorder.failed(job, f"llm_{reason}" if reason else "engine_error", usage)
         text = str(error)
         first_line = text.splitlines()[0] if text else type(error).__name__
         shape = re.sub(r"\d+", "N", first_line)  # times, ports and counts aside
@@ -215,16 +217,17 @@ async def run_jobs(
                     running.pop(job.id, None)
                     if isinstance(result, BaseException):
                         engine_failure(job, result)
-                        verdict = source.finished(job, kept=False)
+                        said = source.finished(job, kept=False)
                     else:
                         failures_in_a_row = 0
-                        verdict = source.finished(job, kept=any(o.kept is not None for o in result))
+                        said = source.finished(job, kept=any(o.kept is not None for o in result))
                         for outcome in result:
-                            if verdict.surplus and outcome.kept is not None:
-                                run.add_outcome(Outcome(usage=outcome.usage, counters=Counter({SURPLUS: 1})), job.stratum)
+                            if said.surplus and outcome.kept is not None:
+                                run.add_outcome(Outcome(usage=outcome.usage, counters=Counter({SURPLUS: 1})),
+                                                job.stratum)
                             else:
                                 recorder.record(job.id, outcome, job.stratum)
-                    surplus = [running.pop(i) for i in verdict.cancel if i in running]
+                    surplus = [running.pop(i) for i in said.cancel if i in running]
                     for extra in surplus:  # its stratum is full: its other jobs are surplus
                         extra.cancel()
                     await asyncio.gather(*surplus, return_exceptions=True)

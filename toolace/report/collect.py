@@ -355,22 +355,20 @@ def _rejections(path: Path, stats: RejectionStats) -> None:
     verifier = path.name in VERIFY_REJECTED
     if verifier:
         stats.verify_files.append(path.name)
-    reasons = Counter()
-    rows = 0
+    reasons, rows = Counter(), 0
     for row in _objects(path):
         rows += 1
         reason = str(row.get("reason") or "unknown")
-        if not verifier:
-            reasons[reason] += 1
-            continue
-        stats.verify_rejected += 1
         failures = row.get("failures") if isinstance(row.get("failures"), list) else []
         checks = {str(f.get("check")) for f in failures if isinstance(f, dict) and f.get("check")}
-        if not checks:
+        if not verifier:
+            reasons[reason] += 1
+        elif checks:
+            stats.layers[reason] += 1
+            stats.checks.update(checks)
+        else:
             stats.verify_reasons[reason] += 1
-            continue
-        stats.layers[reason] += 1
-        stats.checks.update(checks)
+    stats.verify_rejected += rows if verifier else 0
     stats.rows[path.name] = rows
     if not verifier:
         stats.stage_reasons[path.name.removesuffix(".rejected.jsonl")] = reasons
