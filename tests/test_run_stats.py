@@ -58,7 +58,8 @@ async def test_a_run_resumed_from_10_to_20_has_the_stats_of_one_run_of_20(tmp_pa
     assert one["rejected"] > 0 and one["reasons"] == {"llm_invalid_json": one["rejected"]}  # drops are counted too
     assert counts(resumed) == counts(one)
     # Both runs' requests, not only the second's; every kept and rejected record once.
-    assert resumed["usage"]["requests"] == len(llm_first.requests) + len(llm_second.requests) > first["usage"]["requests"]
+    both = len(llm_first.requests) + len(llm_second.requests)
+    assert resumed["usage"]["requests"] == both > first["usage"]["requests"] == len(llm_first.requests)
     assert (resumed["runs"], resumed["skipped"], resumed["kept"]) == (2, first["kept"] + first["rejected"], 20)
     assert resumed["mix"] == {"parallel": 0.5, "single": 0.5} and resumed["quotas"] == {"parallel": 10, "single": 10}
     assert resumed["kinds"]["single"]["made"] == 10 and resumed["kinds"]["single"]["mean_turns"] == 1.0
@@ -75,7 +76,7 @@ async def test_four_merged_shards_have_the_counts_and_mix_of_one_run(tmp_path):
     assert merged["mix"] == one["mix"] == {"parallel": 0.4, "single": 0.6}  # recomputed: summed it would be 2.4
     assert {k: v["made"] for k, v in merged["kinds"].items()} == {k: v["made"] for k, v in one["kinds"].items()}
     assert merged["kinds"]["single"]["mean_turns"] == 1.0  # recomputed from the added counts, not 4.0
-    assert (merged["runs"], merged["kept"]) == (4, 20) and len(list(read_jsonl(tmp_path / "merged" / "dialogs.jsonl"))) == 20
+    assert (merged["runs"], merged["kept"]) == (4, 20) == (4, len(list(read_jsonl(tmp_path / "merged" / "dialogs.jsonl"))))
     # Every count is the shards' counts added.
     total = sum((RunStats.from_dict(s) for s in shards), RunStats())
     assert merged["rejected"] == total.rejected > 0 and merged["reasons"] == dict(total.reasons)
@@ -100,7 +101,8 @@ async def test_every_stage_writes_rejected_records_in_one_shape_and_the_report_r
                             "<tool_call>{\"name\": \"f\", \"arguments\": {}}</tool_call> then more"}]}
     (tmp_path / "rows.jsonl").write_text(json.dumps(bad_row) + "\n")
     await import_dialogs(tmp_path / "rows.jsonl", "hermes", run / "imported_dialogs.jsonl")
-    await export_dialogs(write_dialogs(tmp_path / "mixed.jsonl", make_dialogs(20)), "xlam", run / "export" / "xlam.jsonl")
+    mixed = write_dialogs(tmp_path / "mixed.jsonl", make_dialogs(20))  # multi-turn ones do not fit xlam
+    await export_dialogs(mixed, "xlam", run / "export" / "xlam.jsonl")
     save_tree(tree_from_dict({"format": "toolace-tree", "version": 1, "name": "t", "nodes": [
         {"id": "root", "name": "All", "description": "All.", "parent": None}]}), tmp_path / "seed.json")
     twice = {"children": [{"name": "Travel", "description": "Trips."}, {"name": "travels", "description": "Again."}]}

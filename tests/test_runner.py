@@ -123,7 +123,8 @@ async def test_a_job_failing_half_way_still_reports_what_it_spent(tmp_path):
         await llm.chat([{"role": "user", "content": "y"}])
         return Outcome(kept={"id": job.id})
 
-    stats = await run_jobs(JobList([Job("only")]), two_calls, out=tmp_path / "o.jsonl", rejected=tmp_path / "r.jsonl", workers=1)
+    stats = await run_jobs(JobList([Job("only")]), two_calls, out=tmp_path / "o.jsonl", rejected=tmp_path / "r.jsonl",
+                           workers=1)
     assert stats.reasons == {"engine_error": 1}
     assert stats.usage.requests == 1 and stats.usage.prompt_tokens == 10
 
@@ -141,7 +142,8 @@ async def test_cancelled_surplus_jobs_still_count_their_usage(tmp_path):
             await asyncio.sleep(5)  # still running when the target is reached
         return Outcome(kept={"id": job.id}, usage=result.usage)
 
-    stats = await run_jobs(JobStream((Job(f"j{i}", i) for i in range(4)), 1), stage, out=tmp_path / "o.jsonl", workers=4)
+    jobs = JobStream((Job(f"j{i}", i) for i in range(4)), target=1)
+    stats = await run_jobs(jobs, stage, out=tmp_path / "o.jsonl", workers=4)
     assert stats.kept == 1 and stats.elapsed < 4  # the surplus job was cancelled, not waited for
     assert stats.usage.requests == llm.usage.requests == 2  # the cancelled job's request is counted too
 

@@ -217,9 +217,10 @@ async def grow_tree(llm: LLMClient, *, tree: Path | None, out: Path, depth: int,
     grower = _Grower(llm, G, out, depth=depth, branching=branching, seed=seed, save_every=save_every)
     source, stage = grower.from_docs(Path(docs)) if docs is not None else grower.levels()
     try:
+        facts = {"depth": depth, "branching": branching, "docs": str(docs) if docs else None}
         stats = await run_jobs(source, stage, out=None, rejected=rejected_path(out), stats_file=stats_path(out),
-                               name="grow-tree", facts={"depth": depth, "branching": branching, "docs": str(docs) if docs else None}, workers=workers,
-                               label="grow-tree", console=console, fail_fast_after=FAIL_FAST_AFTER)
+                               name="grow-tree", facts=facts, workers=workers, label="grow-tree", console=console,
+                               fail_fast_after=FAIL_FAST_AFTER)
     finally:
         grower.save()
     if grower.changed or not out.exists():
@@ -261,7 +262,8 @@ class _Grower:
         """An ``add_child`` result as the runner counts it: a node kept, or a proposal dropped with its reason."""
         node_id, reason = added
         if node_id is not None:
-            return Outcome(kept={"id": node_id}, counters=Counter({f"added at depth {self.G.nodes[node_id]['depth']}": 1}))
+            depth = self.G.nodes[node_id]["depth"]
+            return Outcome(kept={"id": node_id}, counters=Counter({f"added at depth {depth}": 1}))
         return Outcome(rejected=Rejection.of(reason, WHY_DROPPED[reason], record=proposal, context={"parent": parent},
                                              id=f"{parent}>{normalise_name(proposal['name'])}"))
 
@@ -275,7 +277,8 @@ class _Grower:
         return sorted(n for n in nodes if n not in done and G.out_degree(n) < self.branching)
 
     def levels(self) -> tuple[JobSource, Stage]:
-        """The expansion's jobs, level by level (a level's nodes exist once the level above is done), and its stage."""
+        """The expansion's jobs, level by level (a level's nodes are known once the one above is done), and
+        its stage."""
         self.prompt = load_prompt("tree_expand")
         self.examples = PromptEchoes(self.prompt.text)
 

@@ -112,12 +112,14 @@ class RunStats:
         return cls.from_dict(data) if isinstance(data, dict) else None
 
 
-def stats_record(stats: RunStats, stage: str, figures: Figures | None = None, out: Path | None = None) -> dict[str, Any]:
+def stats_record(stats: RunStats, stage: str, figures: Figures | None = None,
+                 out: Path | None = None) -> dict[str, Any]:
     """A stats file's content: the stage, the counts, the figures recomputed from them, the run's facts."""
     return {"stage": stage, **stats.to_dict(), **(figures(stats, out) if figures else {}),
             "skipped": stats.skipped, **stats.facts}
 
 
-def save_stats(path: Path, stats: RunStats, stage: str, figures: Figures | None = None, out: Path | None = None) -> None:
+def save_stats(path: Path, stats: RunStats, stage: str, figures: Figures | None = None,
+               out: Path | None = None) -> None:
     """Write a stage's stats file (atomically); see ``stats_record``."""
     write_json_atomic(Path(path), stats_record(stats, stage, figures, out))

@@ -143,7 +143,8 @@ def dialog_figures(stats: RunStats, out: Path | None = None) -> dict[str, Any]:
     kinds = {kind: {"made": s.kept, "dropped": dict(s.reasons),
                     "mean_turns": round(s.counters[TURNS] / s.kept, 2) if s.kept else 0.0,
                     "tokens": s.counters[TOKENS]} for kind, s in sorted(stats.strata.items())}
-    return {"kinds": kinds, "given_up": {k: s.counters[GIVEN_UP] for k, s in stats.strata.items() if s.counters[GIVEN_UP]}}
+    given_up = {kind: s.counters[GIVEN_UP] for kind, s in stats.strata.items() if s.counters[GIVEN_UP]}
+    return {"kinds": kinds, "given_up": given_up}
 
 
 def kind_rows(summary: dict[str, dict[str, Any]], quotas: dict[str, int] | None = None,
