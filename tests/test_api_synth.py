@@ -18,7 +18,7 @@ from toolace.apis.evolve import MUTATIONS, load_examples
 from toolace.apis.spec import SPEC_SCHEMA
 from toolace.apis.synth import synth_apis
 from toolace.apis.writer import synthesis_messages
-from toolace.jsonl import read_jsonl
+from toolace.jsonl import count_lines, read_jsonl
 from toolace.llm.fake import ScriptedLLM
 from toolace.prompts import load_prompt
 from toolace.records import Api
@@ -46,7 +46,8 @@ async def test_2000_apis_cover_every_level_and_mutation_without_duplicates(tmp_p
     reasons = Counter(r["reason"] for r in rejected)
     assert reasons == stats.reasons and reasons["duplicate"] > 300 and reasons["invalid_schema"] > 100
     duplicate = next(r for r in rejected if r["reason"] == "duplicate")
-    assert duplicate["duplicate_of"] in {a["name"] for a in apis} and duplicate["similarity"] >= 0.85
+    assert duplicate["context"]["duplicate_of"] in {a["name"] for a in apis} and duplicate["context"]["similarity"] >= 0.85
+    assert duplicate["record"]["meta"]["job_id"] == duplicate["id"] and duplicate["stage"] == "synth-apis"
     invalid = next(r for r in rejected if r["reason"] == "invalid_schema")
     assert invalid["failures"][0]["path"] == "parameters.properties.unit.default"
     saved = orjson.loads((tmp_path / "apis.stats.json").read_bytes())
@@ -153,7 +154,8 @@ async def test_a_copy_of_a_seed_example_is_a_duplicate(tmp_path):
     llm = ScriptedLLM([api_to_spec(load_examples()[1])], responder=SpecWriter())
     await synth_apis(llm, small_tree(), count=2, workers=1, out=tmp_path / "apis.jsonl")
     [rejected] = read_jsonl(tmp_path / "apis.rejected.jsonl")
-    assert rejected["reason"] == "duplicate" and rejected["duplicate_of"] == "search_flights"
+    assert rejected["reason"] == "duplicate" and rejected["context"]["duplicate_of"] == "search_flights"
+    assert rejected["failures"][0]["message"].endswith("similar to search_flights")
 
 
 async def test_resume_after_interruption_gives_exactly_n_unique(tmp_path):
@@ -162,7 +164,7 @@ async def test_resume_after_interruption_gives_exactly_n_unique(tmp_path):
     with pytest.raises(TimeoutError):
         slow = ScriptedLLM(responder=writer, delay=0.002)
         await asyncio.wait_for(synth_apis(slow, small_tree(), count=300, workers=8, out=out), timeout=0.3)
-    first = list(read_jsonl(out))
+    first, first_rejected = list(read_jsonl(out)), count_lines(tmp_path / "apis.rejected.jsonl")
     assert 0 < len(first) < 300
     with open(out, "ab") as f:
         f.write(b'{"name": "torn')  # what a kill during a write leaves behind
@@ -172,10 +174,12 @@ async def test_resume_after_interruption_gives_exactly_n_unique(tmp_path):
     # (A family job's schema pins its first parameter: the copy must go to an ordinary job.)
     stats = await synth_apis(llm, small_tree(), count=300, workers=8, out=out, chain=0.0)
     apis = list(read_jsonl(out))
-    assert len(apis) == 300 == stats.kept and stats.skipped == len(first)
+    assert len(apis) == 300 == stats.kept and stats.skipped == len(first) + first_rejected
+    # The stopped run saved its counts; the resumed one adds its own: every rejection of both is counted.
+    assert stats.runs == 2 and stats.rejected == count_lines(tmp_path / "apis.rejected.jsonl") > first_rejected
     assert len({a["meta"]["job_id"] for a in apis}) == 300 == len({normalised_name(a["name"]) for a in apis})
     assert out.read_bytes().endswith(b"}\n")
-    assert any(r.get("duplicate_of") == first[0]["name"] for r in read_jsonl(tmp_path / "apis.rejected.jsonl"))
+    assert any(r["context"].get("duplicate_of") == first[0]["name"] for r in read_jsonl(tmp_path / "apis.rejected.jsonl"))
     # Done is done: the same command again asks nothing.
     again = ScriptedLLM()
     await synth_apis(again, small_tree(), count=300, workers=8, out=out)

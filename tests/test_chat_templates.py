@@ -131,7 +131,7 @@ async def test_a_template_that_raises_skips_the_row_with_its_reason(tmp_path, so
     await export_dialogs(source, "hf", out, chat_template=trl_template("llama3_1"))
     reasons = [json.loads(line) for line in (tmp_path / "llama.skipped.jsonl").read_text().splitlines()]
     assert reasons and {r["reason"] for r in reasons} == {"template_raised"}
-    assert all("only supports single tool-calls" in r["detail"] for r in reasons)
+    assert all("only supports single tool-calls" in r["failures"][0]["message"] for r in reasons)
     stats = json.loads((tmp_path / "llama.stats.json").read_text())
     assert stats["reasons"]["template_raised"] == len(reasons)
     assert stats["chat_template"]["variant"] == {"json_results": True}

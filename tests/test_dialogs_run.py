@@ -14,7 +14,8 @@ from toolace.dialogs.plan import Library
 from toolace.dialogs.simulate import Settings
 from toolace.jsonl import count_lines, read_jsonl
 from toolace.llm.fake import ScriptedLLM
-from toolace.runner import Job, stats_path
+from toolace.jobs import Job
+from toolace.runner import stats_path
 
 
 def is_call_step(request):
@@ -49,9 +50,10 @@ async def run(tmp_path, responder, count=2, **kw):
 async def test_samples_that_never_agree_drop_the_dialog_as_inconsistent(tmp_path):
     kept, rejected, stats, llm = await run(tmp_path, disagreeing(6))
     assert [r["id"] for r in kept] == ["dlg-0-single-0000001", "dlg-0-single-0000002"]
-    assert [(r["id"], r["kind"], r["reason"]) for r in rejected] == [("dlg-0-single-0000000", "single",
-                                                                      "inconsistent")]
-    assert [m["role"] for m in rejected[0]["messages"][:2]] == ["system", "user"]  # what was written so far
+    assert [(r["id"], r["record"]["kind"], r["reason"]) for r in rejected] == [("dlg-0-single-0000000", "single",
+                                                                                "inconsistent")]
+    # What was written so far, for inspection: the date, then the user's turn.
+    assert [m["role"] for m in rejected[0]["record"]["messages"][:2]] == ["system", "user"]
     assert stats.reasons == {"inconsistent": 1}
     calls = [r for r in llm.requests if is_call_step(r)]
     assert len(calls) == 6 + 2 * 3  # two rounds of 3 for the dropped dialog, one round for each kept
@@ -87,8 +89,8 @@ async def test_unusable_model_output_drops_one_dialog_and_the_run_goes_on(tmp_pa
 
     kept, rejected, stats, _ = await run(tmp_path, respond, consistency=1)
     assert len(kept) == 2
-    assert [(r["reason"], r["kind"]) for r in rejected] == [("llm_invalid_json", "single")]
-    assert rejected[0]["last_text"] == "not json"
+    assert [(r["reason"], r["record"]["kind"]) for r in rejected] == [("llm_invalid_json", "single")]
+    assert rejected[0]["detail"] == "not json"
     assert stats.usage.failures == {"invalid_json": 3}
 
 
@@ -126,7 +128,7 @@ async def test_learner_loss_is_recorded_and_the_band_keeps_or_drops(tmp_path):
     dropped = await make_dialog(llm, lib, Job("dlg-0-single-0000001", ("single", 1)), mix={"single": 1.0}, turns=(2, 3), seed=0,
                                 settings=settings, complexity_model="learner-8b", complexity_band=(2.5, 4.0))
     assert dropped.kept is None and dropped.reason == "complexity_band"
-    assert dropped.rejected["dialog"]["meta"]["complexity"]["learner_nll"] == 2.0
+    assert dropped.rejected.record["meta"]["complexity"]["learner_nll"] == 2.0
 
 
 async def test_stats_file_and_table_rows_per_kind(tmp_path):
@@ -152,7 +154,7 @@ async def test_a_parallel_turn_that_repeats_a_call_is_dropped(tmp_path):
 
     kept, rejected, _, _ = await run(tmp_path, respond, count=4, mix={"parallel": 1.0}, consistency=1)
     assert rejected and {r["reason"] for r in rejected} == {"duplicate_calls"}
-    assert all(r["detail"].endswith("twice") for r in rejected)  # asked once more before giving up
+    assert all(r["failures"][0]["message"].endswith("twice") for r in rejected)  # asked once more before giving up
     for dialog in kept:
         calls = dialog["messages"][2]["tool_calls"]
         assert len({c["name"] for c in calls}) == len(calls)  # only mixed-API turns got through
@@ -172,8 +174,10 @@ async def test_a_turn_that_leaks_the_prompt_drops_the_dialog_at_once(tmp_path):
     kept, rejected, stats, llm = await run(tmp_path, respond, consistency=1)
     assert len(kept) == 2 and stats.reasons == {"prompt_leak": 1}
     assert rejected[0]["reason"] == "prompt_leak"
-    assert rejected[0]["detail"] == 'the user agent repeated the dialog_user prompt: "ask for something that needs"'
-    assert [m["role"] for m in rejected[0]["messages"]] == ["system"]  # dropped before the turn was written
+    assert rejected[0]["failures"] == [{"check": "prompt_leak", "message": 'the user agent repeated the dialog_user '
+                                                                      'prompt: "ask for something that needs"'}]
+    # Dropped before the turn was written: only the date is there.
+    assert [m["role"] for m in rejected[0]["record"]["messages"]] == ["system"]
     assert not any("Your task" in m["content"] for d in kept for m in d["messages"] if m["role"] == "user")
 
 

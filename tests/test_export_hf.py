@@ -203,7 +203,7 @@ async def test_names_skip_policy_refuses_with_a_reason(tmp_path):
     source = write_dialogs(tmp_path / "d.jsonl", bfcl_like.make_dialogs(20))
     stats = await export_dialogs(source, "openai", tmp_path / "o.jsonl", names="skip")
     assert stats.kept == 0 and stats.reasons == {"unfit_name": 20}
-    detail = _rows(tmp_path / "o.skipped.jsonl")[0]["detail"]
+    detail = _rows(tmp_path / "o.skipped.jsonl")[0]["failures"][0]["message"]
     assert "^[a-zA-Z0-9_-]{1,64}$" in detail
 
 

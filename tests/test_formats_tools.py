@@ -205,8 +205,9 @@ async def test_skipped_definitions_are_reported_never_dropped(tmp_path):
     rejected = [json.loads(line) for line in (tmp_path / "apis.rejected.jsonl").read_text().splitlines()]
     assert stats.kept == 1 and stats.counters["merged (identical definition)"] == 1 and stats.rejected == 2
     assert dict(stats.reasons) == {"unknown_type": 1, "unrecognised_record": 1}
-    assert rejected[0]["where"] == f"{source}:3" and "'Widget'" in rejected[0]["detail"] and rejected[0]["tool"]["name"] == "bad"
-    assert rejected[1]["where"] == f"{source}:4"
+    assert rejected[0]["id"] == f"{source}:3" and rejected[0]["record"]["name"] == "bad"
+    assert rejected[0]["failures"][0]["check"] == "unknown_type" and "'Widget'" in rejected[0]["failures"][0]["message"]
+    assert rejected[1]["id"] == f"{source}:4" and rejected[1]["stage"] == "import-apis"
 
 
 def test_every_tool_shape_converts_back_to_the_same_api():

@@ -12,6 +12,7 @@ import pytest
 
 from toolace.errors import EngineError, InputError
 from toolace.grow_tree import PromptEchoes, grow_tree, is_junk, normalise_name, start_tree
+from toolace.jsonl import read_jsonl
 from toolace.text_chunks import CHUNK_CHARS, chunk_text
 from toolace.llm.fake import ScriptedLLM
 from toolace.prompts import load_prompt
@@ -61,16 +62,18 @@ async def test_expansion_respects_depth_and_branching(tmp_path):
     G = load_tree(tmp_path / "out.json")
     assert_within_limits(G, depth=3, branching=2)
     # root is full (2 domains); level 1 asks travel for 1 and banking for 2; level 2 asks its 4 nodes for 2 each.
-    assert len(llm.requests) == 6 and stats.expanded == 6
+    assert len(llm.requests) == 6 and stats.counters["nodes expanded"] == 6
     assert sorted(r.schema["properties"]["children"]["maxItems"] for r in llm.requests) == [1, 2, 2, 2, 2, 2]
-    assert dict(stats.added) == {2: 3, 3: 8} and len(G) == 4 + 11
+    assert stats.kept == 11 == len(G) - 4 and stats.rejected == 0
+    assert (stats.counters["added at depth 2"], stats.counters["added at depth 3"]) == (3, 8)
     assert path_names(G, "travel.flights.flights_part_1") == ["Travel", "Flights", "Flights part 1"]
     # Provenance on the new nodes, the expansion marker on their parents, and the stats file.
     assert G.nodes["banking.banking_part_0.banking_part_0_part_1"]["meta"] == {
         "source": "llm", "model": "scripted", "prompts": {"tree_expand": load_prompt("tree_expand").hash}}
     assert G.nodes["banking"]["meta"]["expanded"] == 2
     saved = orjson.loads((tmp_path / "out.stats.json").read_bytes())
-    assert saved["added_per_depth"] == {"2": 3, "3": 8} and saved["usage"]["requests"] == 6
+    assert saved["stage"] == "grow-tree" and saved["kept"] == 11 and saved["usage"]["requests"] == 6
+    assert saved["counters"]["added at depth 3"] == 8 and saved["runs"] == 1
 
 
 async def test_prompt_carries_path_and_existing_children_and_duplicates_are_dropped(tmp_path):
@@ -90,7 +93,13 @@ async def test_prompt_carries_path_and_existing_children_and_duplicates_are_drop
     assert (sent["existing"], sent["count"], sent["description"]) == ("Flight Search", "3", "About Flights.")
     G = load_tree(tmp_path / "out.json")
     assert sorted(G.nodes[c]["name"] for c in G.successors("travel.flights")) == ["Flight Search", "Seat selection"]
-    assert stats.dropped["duplicate"] == 2
+    assert stats.reasons["duplicate"] == 2
+    # Every dropped proposal is in the rejected file with its reason, the proposal and the node it was for.
+    dropped = [r for r in read_jsonl(tmp_path / "out.rejected.jsonl") if r["context"]["parent"] == "travel.flights"]
+    assert [(r["reason"], r["record"]["name"], r["stage"]) for r in dropped] == [
+        ("duplicate", "flight-searches", "grow-tree"), ("duplicate", "seat selections!", "grow-tree")]
+    assert dropped[0]["id"] == "travel.flights>flightsearch" and dropped[0]["failures"][0]["check"] == "duplicate"
+    assert "has this name once normalised" in dropped[0]["failures"][0]["message"]
     assert_within_limits(G, depth=3, branching=4)
 
 
@@ -112,9 +121,12 @@ async def test_template_debris_and_prompt_examples_are_dropped(tmp_path):
     stats = await grow_tree(llm, tree=tree, out=tmp_path / "out.json", depth=2, branching=11)
     G = load_tree(tmp_path / "out.json")
     assert [G.nodes[c]["name"] for c in G.successors("telecom")] == ["Mobile plans"]
-    assert stats.dropped == {"invalid": 7, "prompt_echo": 3}
+    assert stats.reasons == {"invalid": 7, "prompt_echo": 3} and stats.rejected == 10
     saved = orjson.loads((tmp_path / "out.stats.json").read_bytes())
-    assert "{name}},{ | brndl has 240000" in saved["dropped_examples"]["invalid"]
+    assert saved["reasons"] == {"invalid": 7, "prompt_echo": 3}
+    dropped = {r["record"]["name"]: r["reason"] for r in read_jsonl(tmp_path / "out.rejected.jsonl")}
+    echoes = {".Search flights by route and date", "searchflightsbyrouteanddate", "2 to 6 words"}
+    assert dropped == {j["name"]: "prompt_echo" if j["name"] in echoes else "invalid" for j in junk[:-1]}
 
 
 class Killed(Exception):
@@ -146,12 +158,14 @@ async def test_killed_run_resumes_without_duplicates_and_a_finished_tree_costs_n
     assert_within_limits(G, depth=3, branching=2)
     asked_again = {asked(r)["path"] for r in second.requests}
     assert not asked_again & {" > ".join(path_names(G, n)) for n in done}
-    assert len(second.requests) == 6 - len(done) and stats.already_expanded == len(done)
+    assert len(second.requests) == 6 - len(done) and stats.skipped == len(done)
+    assert stats.runs == 2 and stats.usage.requests == len(first.requests) - 1 + len(second.requests)
 
-    before = out.read_bytes()
+    before, counted = out.read_bytes(), stats
     third = ScriptedLLM(responder=numbered)
     stats = await grow_tree(third, tree=tree, out=out, depth=3, branching=2)
-    assert third.requests == [] and out.read_bytes() == before and sum(stats.added.values()) == 0
+    assert third.requests == [] and out.read_bytes() == before
+    assert stats.kept == counted.kept and stats.usage == counted.usage and stats.runs == 3  # nothing added
 
 
 async def test_failed_node_does_not_stop_the_run_and_is_retried_next_time(tmp_path):
@@ -168,7 +182,8 @@ async def test_failed_node_does_not_stop_the_run_and_is_retried_next_time(tmp_pa
 
     out = tmp_path / "out.json"
     stats = await grow_tree(ScriptedLLM(responder=flaky), tree=tree, out=out, depth=2, branching=2)
-    assert stats.failures == {"engine_error": 1, "llm_invalid_json": 1} and stats.expanded == 1
+    assert stats.reasons == {"engine_error": 1, "llm_invalid_json": 1} and stats.counters["nodes expanded"] == 1
+    assert not (tmp_path / "out.rejected.jsonl").read_text()  # failed requests are retried, not rejected
     G = load_tree(out)
     assert G.out_degree("a") == 2 and G.out_degree("b") == 0 and "expanded" not in G.nodes["b"]["meta"]
 
@@ -184,7 +199,7 @@ async def test_engine_down_stops_after_a_run_of_failures(tmp_path):
     def down(request):
         raise EngineError("connection refused")
 
-    with pytest.raises(EngineError, match="20 requests in a row failed"):
+    with pytest.raises(EngineError, match="20 jobs in a row failed"):
         await grow_tree(ScriptedLLM(responder=down), tree=tree, out=tmp_path / "o.json", depth=2, branching=1, workers=2)
 
 
@@ -219,13 +234,13 @@ async def test_docs_extraction_places_items_under_the_right_domain(tmp_path):
     assert G.nodes["pet_care"]["depth"] == 1
     assert sorted(G.successors("pet_care")) == ["pet_care.book_vet_appointment", "pet_care.cancel_vet_appointment"]
     assert G.nodes["pet_care.book_vet_appointment"]["meta"]["source"] == "docs"
-    assert stats.dropped == {"duplicate": 1} and stats.doc_chunks == 2 and len(llm.requests) == 2
+    assert stats.reasons == {"duplicate": 1} and stats.counters["document chunks read"] == 2 and len(llm.requests) == 2
     sent = load_prompt("tree_from_docs").values(llm.requests[0].messages[0]["content"])
     assert sent["domains"] == "Banking; Travel" and sent["source"] == "airline.txt"
     # A second run reads nothing again.
     again = ScriptedLLM(responder=extractor)
     stats = await grow_tree(again, tree=tree, out=out, depth=3, branching=4, docs=docs)
-    assert again.requests == [] and stats.docs_already == 2
+    assert again.requests == [] and stats.skipped == 2
 
 
 def test_chunks_are_bounded_and_keep_every_word():
@@ -296,7 +311,8 @@ async def test_engine_grows_three_node_tree_by_one_level(engine, tmp_path):
     stats = await grow_tree(llm, tree=tree, out=tmp_path / "out.json", depth=2, branching=2, workers=2, seed=1)
     G = load_tree(tmp_path / "out.json")
     assert_within_limits(G, depth=2, branching=2)
-    assert stats.expanded + sum(stats.failures.values()) == 2 and stats.usage.requests >= 2
+    assert stats.counters["nodes expanded"] + stats.counters["engine failures (retried on re-run)"] == 2
+    assert stats.usage.requests >= 2
     assert all(G.nodes[n]["meta"]["source"] == "llm" for n in G if G.nodes[n]["depth"] == 2)
 
 

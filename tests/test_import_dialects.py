@@ -174,7 +174,7 @@ async def test_import_dialogs_counts_what_it_refuses(tmp_path):
     assert stats.kept == 2 and dict(stats.reasons) == {"text_after_calls": 1}
     assert stats.counters["calls read"] == 2 and len(list(read_jsonl(tmp_path / "d.jsonl"))) == 2
     [rejected] = list(read_jsonl(tmp_path / "d.rejected.jsonl"))
-    assert rejected["where"] == f"{source}:3" and rejected["reason"] == "text_after_calls"
+    assert rejected["id"] == f"{source}:3" and rejected["reason"] == "text_after_calls"
 
 
 def test_toolace_tool_turn_with_another_key_is_refused_not_emptied():

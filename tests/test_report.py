@@ -16,11 +16,13 @@ import yaml
 
 from toolace.config import RunConfig
 from toolace.errors import InputError
-from toolace.jsonl import JsonlWriter
+from toolace.jobs import Rejection
+from toolace.jsonl import JsonlWriter, write_json_atomic
 from toolace.llm.base import Usage
 from toolace.records import Api, AssistantMessage, Dialog, Failure, ToolCall, ToolMessage, UserMessage, Verdict
 from toolace.report import collect, write_report
-from toolace.runner import RunStats, stats_path, write_json_atomic
+from toolace.run_stats import RunStats, save_stats
+from toolace.runner import stats_path
 
 DOMAINS = ["Travel", "Finance", "Entertainment and Media Streaming Services", "Healthcare", "Weather",
            "E-commerce Order Management", "Education", "Sports", "Real Estate and Property Listings", "Logistics",
@@ -91,12 +93,12 @@ def build_run(run_dir: Path, n_apis: int = 12, n_dialogs: int = 30, seed: int = 
             w.write(api)
     with JsonlWriter(run_dir / "apis.rejected.jsonl") as w:
         for i in range(3):
-            w.write({"id": f"a{i}", "reason": "duplicate" if i else "invalid_schema"})
+            w.write(Rejection.of("duplicate" if i else "invalid_schema", "bad").to_record(f"a{i}", "synth-apis"))
     with JsonlWriter(run_dir / "dialogs.jsonl") as w:
         for d in dialogs:
             w.write(d)
     with JsonlWriter(run_dir / "dialogs.rejected.jsonl") as w:
-        w.write({"id": "x1", "reason": "llm_length", "error": "cut off"})
+        w.write(Rejection.of("llm_length", "cut off", detail="the reply so far").to_record("x1", "gen-dialogs"))
     verified = rejected = 0
     with JsonlWriter(run_dir / "verified.jsonl") as kept, JsonlWriter(run_dir / "rejected.jsonl") as bad:
         for i, d in enumerate(dialogs):
@@ -105,21 +107,20 @@ def build_run(run_dir: Path, n_apis: int = 12, n_dialogs: int = 30, seed: int = 
                 # the same check twice counts the dialog once
                 failures = [Failure(check=c, message="bad") for c in failed + failed[:1]]
                 d = d.model_copy(update={"verdict": Verdict(passed=False, layer="rules", failures=failures)})
-                bad.write(d)
+                bad.write(Rejection("rules", [f.to_dict() for f in failures], record=d.to_dict()).to_record(d.id, "verify"))
                 expect["checks"].update(failed)
                 rejected += 1
             else:
                 kept.write(d.model_copy(update={"verdict": Verdict(passed=True, layer="model")}))
                 expect["verified_kinds"][d.kind] += 1
                 verified += 1
-        bad.write({"id": "engine-fail", "reason": "engine_error", "error": "refused"})
-    expect.update(verified=verified, rejected=rejected + 1)
+    expect.update(verified=verified, rejected=rejected)
     for name, kept_n, rejected_n, prompt in [("apis", n_apis, 3, 40_000), ("dialogs", n_dialogs, 1, 200_000),
-                                              ("verified", verified, rejected + 1, 90_000)]:
-        stats = RunStats(kept=kept_n, rejected=rejected_n, elapsed=12.5,
+                                              ("verified", verified, rejected, 90_000)]:
+        stats = RunStats(kept=kept_n, rejected=rejected_n, elapsed=12.5, runs=1,
                          usage=Usage(prompt_tokens=prompt, completion_tokens=prompt // 4, cached_tokens=prompt // 2,
                                      requests=kept_n * 3))
-        write_json_atomic(stats_path(run_dir / f"{name}.jsonl"), stats.to_dict())
+        save_stats(stats_path(run_dir / f"{name}.jsonl"), stats, name)
     config = RunConfig(name="demo-run", seed=7).model_dump()
     config["engine"]["model"] = "test-model-7b"
     config["dialogs"]["mix"] = {"single": 0.3, "parallel": 0.2, "non_tool": 0.5}
@@ -133,12 +134,12 @@ def build_run(run_dir: Path, n_apis: int = 12, n_dialogs: int = 30, seed: int = 
             w.write({"conversations": [{"from": "human", "value": "hi"}], "system": "", "tools": "[]"})
     with JsonlWriter(run_dir / "export" / "sharegpt.skipped.jsonl") as w:
         for i in range(2):
-            w.write({"id": f"d{i}", "reason": "multi_turn", "detail": "..."})
-    write_json_atomic(run_dir / "export" / "sharegpt.stats.json",
-                      {**RunStats(kept=verified - 2, rejected=2, reasons=Counter(multi_turn=2)).to_dict(),
-                       "format": "sharegpt", "out": str(run_dir / "export" / "sharegpt.jsonl"),
-                       "source": str(run_dir / "verified.jsonl"),
-                       "augment": {"mask_functions": 0.5, "irrelevance": 0.0, "seed": 0}})
+            w.write(Rejection.of("multi_turn", "...").to_record(f"d{i}", "export"))
+    save_stats(run_dir / "export" / "sharegpt.stats.json",
+               RunStats(kept=verified - 2, rejected=2, reasons=Counter(multi_turn=2), runs=1, facts={
+                   "format": "sharegpt", "out": str(run_dir / "export" / "sharegpt.jsonl"),
+                   "source": str(run_dir / "verified.jsonl"),
+                   "augment": {"mask_functions": 0.5, "irrelevance": 0.0, "seed": 0}}), "export")
     write_json_atomic(run_dir / "export" / "dataset_info.json", {"toolace_sharegpt": {
         "file_name": "sharegpt.jsonl", "formatting": "sharegpt",
         "columns": {"messages": "conversations", "system": "system", "tools": "tools"}}})
@@ -170,7 +171,7 @@ def test_collect_counts_what_the_run_holds(run):
     assert s.apis.param_types["array", "nested"] == sum(i % 4 == 2 for i in range(expect["apis"]))
     assert s.verified.kinds == expect["verified_kinds"]
     assert s.rejections.checks == expect["checks"]
-    assert s.rejections.verify_reasons == Counter({"engine_error": 1})
+    assert s.rejections.layers == Counter(rules=expect["rejected"]) and s.rejections.verify_reasons == Counter()
     assert s.rejections.stage_reasons == {"apis": Counter({"duplicate": 2, "invalid_schema": 1}),
                                           "dialogs": Counter({"llm_length": 1})}
     assert s.dialogs.turns == expect["turns"] and len(expect["turns"]) > 1
@@ -326,11 +327,11 @@ def test_token_counts_are_read_from_every_usage_shape(tmp_path):
 
 
 def test_verify_default_rejected_file_counts_as_verifier_rejections(tmp_path):
-    rejected = {"id": "d1", "kind": "single", "messages": [{"role": "user", "content": "x"}],
-                "verdict": {"passed": False, "layer": "model", "failures": [{"check": "judge.hallucination",
-                                                                             "message": "made up"}]}}
+    failures = [{"check": "judge.hallucination", "message": "made up"}]
+    dialog = {"id": "d1", "kind": "single", "messages": [{"role": "user", "content": "x"}],
+              "verdict": {"passed": False, "layer": "model", "failures": failures}}
     with JsonlWriter(tmp_path / "verified.rejected.jsonl") as w:
-        w.write(rejected)
+        w.write(Rejection("model", failures, record=dialog).to_record("d1", "verify"))
     s = collect(tmp_path)
     assert s.rejections.checks == Counter({"judge.hallucination": 1}) and s.rejections.layers == Counter(model=1)
     assert s.rejections.stage_reasons == {} and s.rejections.rows == {"verified.rejected.jsonl": 1}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from test_formats_data import make_dialogs
+from toolace.jobs import Rejection
 from toolace.report import write_report
 
 
@@ -16,9 +17,10 @@ def test_the_page_shows_kept_and_rejected_dialogs_as_chats(tmp_path):
         record["meta"]["thoughts"] = [{"message": i, "intent": f"because {dialog.id}"}
                                       for i, m in enumerate(dialog.messages) if m.role == "assistant"]
         kept.append(record)
-    rejected = {**kept[1], "id": "bad-1", "verdict": {"passed": False, "layer": "rules", "failures": [
-        {"check": "wrong_type", "message": "argument x must be an integer", "path": "messages[1].tool_calls[0]"},
-        {"check": "unanswered_call", "message": "call_9 has no result"}]}}
+    failures = [{"check": "wrong_type", "message": "argument x must be an integer", "path": "messages[1].tool_calls[0]"},
+                {"check": "unanswered_call", "message": "call_9 has no result"}]
+    judged = {**kept[1], "id": "bad-1", "verdict": {"passed": False, "layer": "rules", "failures": failures}}
+    rejected = Rejection("rules", failures, record=judged).to_record("bad-1", "verify")  # as verify writes it
     (tmp_path / "verified.jsonl").write_text("".join(json.dumps(r) + "\n" for r in kept))
     (tmp_path / "rejected.jsonl").write_text(json.dumps(rejected) + "\n")
     page = write_report(tmp_path).page.read_text()

@@ -56,7 +56,7 @@ async def test_mcp_pages_bare_results_and_errors(tmp_path):
     stats, apis, rejected = await _import(tmp_path, "pages.jsonl", "\n".join(json.dumps(p) for p in pages) + "\n", "mcp")
     assert set(apis) == {"search_docs", "delete_page"}
     assert dict(stats.reasons) == {"mcp_error": 1, "bad_parameters": 1}
-    assert [r["where"].rsplit(":", 1)[1] for r in rejected] == ["3", "4"]
+    assert [r["id"].rsplit(":", 1)[1] for r in rejected] == ["3", "4"]
 
 
 # A small OpenAPI 3.0 document in YAML with shared components: parameters, schemas, responses and a
@@ -194,9 +194,9 @@ async def test_openapi_31_json_body_that_collides_becomes_one_parameter(tmp_path
 async def test_a_document_that_is_not_valid_openapi_is_refused_whole(tmp_path):
     stats, apis, rejected = await _import(tmp_path, "bad.json", json.dumps({"openapi": "3.1.0", "paths": {}}), "openapi")
     assert apis == {} and dict(stats.reasons) == {"invalid_openapi": 1}
-    assert "info" in rejected[0]["detail"]
+    assert "info" in rejected[0]["failures"][0]["message"]
     stats, _, rejected = await _import(tmp_path, "swagger.json", json.dumps({"swagger": "2.0"}), "openapi")
-    assert dict(stats.reasons) == {"invalid_openapi": 1} and "Swagger 2.0" in rejected[0]["detail"]
+    assert dict(stats.reasons) == {"invalid_openapi": 1} and "Swagger 2.0" in rejected[0]["failures"][0]["message"]
 
 
 def test_cli_import_apis_openapi_and_the_registry(tmp_path):

@@ -62,7 +62,9 @@ def test_rules_only_run_resumes_by_dialog_id(tmp_path):
     assert out.returncode == 0, out.stderr
     assert sorted(r["id"] for r in lines(verified)) == ["d0", "d2"]
     [bad] = lines(rejected)
-    assert bad["verdict"]["failures"][0]["check"] == "wrong_type" and bad["messages"] == dialog(1, True)["messages"]
+    assert (bad["id"], bad["stage"], bad["reason"], bad["failures"][0]["check"]) == ("d1", "verify", "rules", "wrong_type")
+    assert bad["record"]["verdict"]["failures"] == bad["failures"]  # the dialog as judged, with its verdict
+    assert bad["record"]["messages"] == dialog(1, True)["messages"]
     assert "wrong_type" in out.stderr and "input dialogs" in out.stderr
     write(src, [dialog(i, broken=i % 2 == 1) for i in range(6)])
     out = run(str(src), "--out", str(verified), "--rejected", str(rejected), "--rules-only")
@@ -71,7 +73,9 @@ def test_rules_only_run_resumes_by_dialog_id(tmp_path):
     assert sorted(r["id"] for r in lines(rejected)) == ["d1", "d3", "d5"]
     assert "already done (resumed)" in out.stderr
     stats = json.loads((tmp_path / "verified.stats.json").read_text())
-    assert stats["input"] == 6 and stats["skipped"] == 3 and stats["failures_by_check"] == {"wrong_type": 2}
+    # Both runs are counted: d1 in the first, d3 and d5 in the resumed one.
+    assert stats["input"] == 6 and stats["skipped"] == 3 and stats["failures_by_check"] == {"wrong_type": 3}
+    assert (stats["runs"], stats["kept"], stats["rejected"]) == (2, 3, 3)
 
 
 def test_judge_through_the_cli_against_a_server(tmp_path):

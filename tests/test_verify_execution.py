@@ -99,7 +99,7 @@ async def test_verify_with_exec_tools(tools, tmp_path):
             writer.write(dialog)
     stats = await verify_dialogs([src], out=tmp_path / "v.jsonl", exec_tools=tools, exec_timeout=1.0, workers=4)
     kept = {r["id"]: r["verdict"] for r in read_jsonl(tmp_path / "v.jsonl")}
-    rejected = {r["id"]: r["verdict"] for r in read_jsonl(tmp_path / "v.rejected.jsonl")}
+    rejected = {r["id"]: r["record"]["verdict"] for r in read_jsonl(tmp_path / "v.rejected.jsonl")}
     # The check judges whether the call ran: a result off its returns schema still ran.
     assert kept == {"ok": {"passed": True, "layer": "execution", "failures": []},
                     "bad_return": {"passed": True, "layer": "execution", "failures": []}}

@@ -125,9 +125,9 @@ async def test_verify_writes_model_verdicts_and_provenance(tmp_path):
     rejected = {r["id"]: r for r in read_jsonl(tmp_path / "verified.rejected.jsonl")}
     assert kept["id"] == "d1" and kept["verdict"] == {"passed": True, "layer": "model", "failures": []}
     assert kept["meta"]["verify"] == {"judge_model": "scripted", "prompts": judge_prompts()}
-    assert rejected["d2"]["verdict"]["layer"] == "model"
-    assert rejected["d2"]["verdict"]["failures"] == [{"check": "inconsistent_reply", "message": "judge: checked inconsistent"}]
-    assert rejected["d3"]["verdict"]["layer"] == "rules" and "meta" not in rejected["d3"]
+    assert rejected["d2"]["reason"] == rejected["d2"]["record"]["verdict"]["layer"] == "model"
+    assert rejected["d2"]["failures"] == [{"check": "inconsistent_reply", "message": "judge: checked inconsistent"}]
+    assert rejected["d3"]["reason"] == "rules" and "meta" not in rejected["d3"]["record"]
     assert len(llm.requests) == 6  # the rule-rejected sample never reaches the judge
     assert stats.counters["judge_calls"] == 6 and stats.counters["judge_saved"] == 2
     assert stats.reasons == {"model": 1, "rules": 1}

@@ -89,7 +89,7 @@ def test_cli_strict_rejects_on_warnings(tmp_path):
     result = CliRunner().invoke(app, ["verify", str(source), "--rules-only", "--strict", "--out", str(tmp_path / "v.jsonl")])
     assert result.exit_code == 0, result.output
     [rejected] = read_jsonl(tmp_path / "v.rejected.jsonl")
-    assert [f["check"] for f in rejected["verdict"]["failures"]] == ["invalid_schema"]
+    assert [f["check"] for f in rejected["failures"]] == ["invalid_schema"]
     assert not (tmp_path / "v.jsonl").read_text().strip()
 
 

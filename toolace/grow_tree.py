@@ -8,33 +8,44 @@ after normalisation (:func:`normalise_name`). A node the LLM has answered for is
 after each level, so a killed run re-run with the same command continues, and a finished tree
 costs no request. With documents, each text chunk is read once (its key lands in the root's
 ``meta.docs_done``) and the functionalities found are placed under a matching domain.
+
+The shared runner runs it: one job asks about one node (a level's nodes once the level above is
+done) or one document chunk; its answer's children are added to the tree (kept) or dropped with
+their reason to ``tree.rejected.jsonl``, and counted in ``tree.stats.json``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 import zlib
-from collections.abc import Awaitable, Callable, Container
+from collections import Counter
+from collections.abc import Container
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from toolace.errors import EngineError, InputError, StructuredOutputError
-from toolace.llm.base import ChatResult, LLMClient, Usage
+from toolace.errors import InputError
+from toolace.job_sources import Batches, JobList, JobSource
+from toolace.jobs import Job, Outcome, Rejection
+from toolace.llm.base import LLMClient
 from toolace.prompts import load_prompt, prompt_versions
-from toolace.runner import write_json_atomic
+from toolace.run_stats import RunStats
+from toolace.runner import Stage, rejected_path, run_jobs, stats_path
 from toolace.text_chunks import read_doc_chunks
-from toolace.tree_stats import GrowStats, stats_file
 from toolace.tree import MAX_DEPTH, domains, load_tree, path_names, save_tree, tree_from_dict
+from toolace.tree_stats import CHUNKS, EXPANDED
 
 NAME_MAX, DESCRIPTION_MAX = 60, 200
 MAX_BRANCHING = 64
 FAIL_FAST_AFTER = 20  # failures in a row, none succeeded: the engine is down, stop instead of crawling on
+WHY_DROPPED = {"invalid": "not a usable name and description (an identifier, template debris, a URL, a loop)",
+               "prompt_echo": "copies an example or a phrase of the prompt",
+               "too_deep": "its parent is at the depth limit",
+               "duplicate": "a sibling, the parent or a node of the domain has this name once normalised",
+               "no_room": "its parent already has the most children allowed"}
 
 
 def normalise_name(name: str) -> str:
@@ -190,7 +201,7 @@ def start_tree(*, tree: Path | None, out: Path, depth: int, branching: int, docs
 
 async def grow_tree(llm: LLMClient, *, tree: Path | None, out: Path, depth: int, branching: int,
                     docs: Path | None = None, workers: int = 8, seed: int | None = None,
-                    console: Console | None = None, save_every: int | None = None) -> GrowStats:
+                    console: Console | None = None, save_every: int | None = None) -> RunStats:
     """Grow ``tree`` (or ``out`` when it exists: resume) into ``out``; see the module docstring.
 
     ``save_every``: rewrite ``out`` after this many answers; by default after 8 answers and no
@@ -200,30 +211,30 @@ async def grow_tree(llm: LLMClient, *, tree: Path | None, out: Path, depth: int,
     console = console or Console(stderr=True)
     if out.exists():
         console.print(f"[dim]{out} exists: continuing from it[/dim]")
+    else:  # a new tree: counts left by an earlier one are not its own
+        stats_path(out).unlink(missing_ok=True)
     G = start_tree(tree=tree, out=out, depth=depth, branching=branching, docs=docs, workers=workers)
-    grower = _Grower(llm, G, out, depth=depth, branching=branching, workers=workers, seed=seed,
-                     console=console, save_every=save_every)
-    started = time.perf_counter()
-    if docs is not None:
-        await grower.from_docs(Path(docs))
-    else:
-        await grower.expand_levels()
+    grower = _Grower(llm, G, out, depth=depth, branching=branching, seed=seed, save_every=save_every)
+    source, stage = grower.from_docs(Path(docs)) if docs is not None else grower.levels()
+    try:
+        facts = {"depth": depth, "branching": branching, "docs": str(docs) if docs else None}
+        stats = await run_jobs(source, stage, out=None, rejected=rejected_path(out), stats_file=stats_path(out),
+                               name="grow-tree", facts=facts, workers=workers, label="grow-tree", console=console,
+                               fail_fast_after=FAIL_FAST_AFTER)
+    finally:
+        grower.save()
     if grower.changed or not out.exists():
         save_tree(G, out)
-    grower.stats.elapsed = time.perf_counter() - started
-    write_json_atomic(stats_file(out), grower.stats.to_dict())
-    return grower.stats
+    return stats
 
 
 class _Grower:
-    """One run's state: the graph, the limits, the counters and the save cadence."""
+    """One run's state: the graph, the limits and the save cadence; its stages ask and apply answers."""
 
     def __init__(self, llm: LLMClient, G: nx.DiGraph, out: Path, *, depth: int, branching: int,
-                 workers: int, seed: int | None, console: Console, save_every: int | None):
+                 seed: int | None, save_every: int | None):
         self.llm, self.G, self.out = llm, G, out
-        self.depth, self.branching, self.workers, self.seed = depth, branching, workers, seed
-        self.console, self.save_every = console, save_every
-        self.stats = GrowStats()
+        self.depth, self.branching, self.seed, self.save_every = depth, branching, seed, save_every
         self.examples: Container[str] = frozenset()
         self.changed = False
         self.unsaved = 0
@@ -247,17 +258,14 @@ class _Grower:
             self.save_cost = self.saved_at - started
             self.unsaved = 0
 
-    def _count(self, added: tuple[str | None, str | None], proposal: dict[str, str]) -> str | None:
-        """Count an ``add_child`` outcome (keeping a few dropped proposals to show why); the new id, or None."""
+    def _outcome(self, added: tuple[str | None, str | None], proposal: dict[str, Any], parent: str) -> Outcome:
+        """An ``add_child`` result as the runner counts it: a node kept, or a proposal dropped with its reason."""
         node_id, reason = added
-        if node_id is None:
-            self.stats.dropped[reason] += 1
-            examples = self.stats.dropped_examples.setdefault(reason, [])
-            if len(examples) < 5:
-                examples.append(f"{proposal['name']} | {proposal['description']}"[:160])
-        else:
-            self.stats.added[self.G.nodes[node_id]["depth"]] += 1
-        return node_id
+        if node_id is not None:
+            depth = self.G.nodes[node_id]["depth"]
+            return Outcome(kept={"id": node_id}, counters=Counter({f"added at depth {depth}": 1}))
+        return Outcome(rejected=Rejection.of(reason, WHY_DROPPED[reason], record=proposal, context={"parent": parent},
+                                             id=f"{parent}>{normalise_name(proposal['name'])}"))
 
     # -- expansion -------------------------------------------------------------------------
     def pending(self, level: int) -> list[str]:
@@ -265,80 +273,86 @@ class _Grower:
         G = self.G
         nodes = [n for n in G if G.nodes[n]["depth"] == level]
         done = {n for n in nodes if G.nodes[n]["meta"].get("expanded", 0) >= self.branching}
-        self.stats.already_expanded += len(done)
+        self.source.skipped += len(done)
         return sorted(n for n in nodes if n not in done and G.out_degree(n) < self.branching)
 
-    async def expand_levels(self) -> None:
-        prompt = load_prompt("tree_expand")
-        self.examples = PromptEchoes(prompt.text)
-        for level in range(self.depth):
-            todo = self.pending(level)
-            if todo:
-                await self._run(f"level {level} -> {level + 1}", todo,
-                                lambda node: self._ask_children(prompt, node),
-                                lambda node, result: self._apply_children(prompt, node, result))
-                self.save()
+    def levels(self) -> tuple[JobSource, Stage]:
+        """The expansion's jobs, level by level (a level's nodes are known once the one above is done), and
+        its stage."""
+        self.prompt = load_prompt("tree_expand")
+        self.examples = PromptEchoes(self.prompt.text)
 
-    async def _ask_children(self, prompt, node: str) -> ChatResult:
-        G = self.G
+        def batches():
+            for level in range(self.depth):
+                self.save()
+                yield [Job(node, node) for node in self.pending(level)]
+
+        self.source = Batches(batches())
+        return self.source, self.expand
+
+    async def expand(self, job: Job) -> list[Outcome]:
+        """The stage: ask for a node's new children and add them."""
+        node, G = job.payload, self.G
         want = self.branching - G.out_degree(node)
         existing = [G.nodes[c]["name"] for c in sorted(G.successors(node))]
         shown = "; ".join(existing[:80]) + (f"; and {len(existing) - 80} more" if len(existing) > 80 else "")
         path = " > ".join(path_names(G, node)) or G.nodes[node]["name"]
-        text = prompt.render(kind=_kind(G, node, self.depth), path=path,
-                             description=G.nodes[node]["description"] or "(none)",
-                             existing=shown or "(none)", count=want)
-        return await self.llm.chat([{"role": "user", "content": text}], schema=_children_schema(want),
-                                   schema_name="children", temperature=0.8, max_tokens=90 * want + 40,
-                                   seed=_request_seed(self.seed, node))
-
-    def _apply_children(self, prompt, node: str, result: ChatResult) -> None:
-        meta = {"source": "llm", "model": result.model or self.llm.model, "prompts": prompt_versions(prompt.name)}
+        text = self.prompt.render(kind=_kind(G, node, self.depth), path=path,
+                                  description=G.nodes[node]["description"] or "(none)",
+                                  existing=shown or "(none)", count=want)
+        result = await self.llm.chat([{"role": "user", "content": text}], schema=_children_schema(want),
+                                     schema_name="children", temperature=0.8, max_tokens=90 * want + 40,
+                                     seed=_request_seed(self.seed, node))
+        meta = {"source": "llm", "model": result.model or self.llm.model,
+                "prompts": prompt_versions(self.prompt.name)}
+        outcomes = [Outcome(counters=Counter({EXPANDED: 1}))]
         for child in result.parsed["children"]:
-            self._count(add_child(self.G, node, child["name"], child["description"], dict(meta),
-                                  depth=self.depth, branching=self.branching, echoes=self.examples), child)
-        self.G.nodes[node]["meta"]["expanded"] = self.branching
-        self.stats.expanded += 1
+            outcomes.append(self._outcome(add_child(G, node, child["name"], child["description"], dict(meta),
+                                                    depth=self.depth, branching=self.branching,
+                                                    echoes=self.examples), child, node))
+        G.nodes[node]["meta"]["expanded"] = self.branching
+        self._save_soon()
+        return outcomes
 
     # -- documents -------------------------------------------------------------------------
-    async def from_docs(self, docs: Path) -> None:
-        prompt = load_prompt("tree_from_docs")
-        self.examples = PromptEchoes(prompt.text)
+    def from_docs(self, docs: Path) -> tuple[JobSource, Stage]:
+        """A job for each document chunk not read yet, and the stage that reads one."""
+        self.prompt = load_prompt("tree_from_docs")
+        self.examples = PromptEchoes(self.prompt.text)
         root_meta = self.G.nodes[self.G.graph["root"]]["meta"]
         done = set(root_meta.setdefault("docs_done", []))
         chunks = [c for c in read_doc_chunks(docs) if c[0] not in done]
-        self.stats.docs_already = len(done)
-        if chunks:
-            await self._run("documents", chunks, lambda chunk: self._ask_docs(prompt, chunk),
-                            lambda chunk, result: self._apply_docs(prompt, chunk, result))
-            self.save()
+        source = JobList([Job(chunk[0], chunk) for chunk in chunks], total=len(chunks))
+        source.skipped = len(done)
+        return source, self.read_chunk
 
-    async def _ask_docs(self, prompt, chunk: tuple[str, str, str]) -> ChatResult:
-        key, source, text = chunk
-        known = "; ".join(self.G.nodes[d]["name"] for d in domains(self.G)) or "(none yet)"
-        content = prompt.render(domains=known, source=source, text=text)
-        return await self.llm.chat([{"role": "user", "content": content}], schema=DOCS_SCHEMA,
-                                   schema_name="domains", temperature=0.2, max_tokens=1400,
-                                   seed=_request_seed(self.seed, key))
-
-    def _apply_docs(self, prompt, chunk: tuple[str, str, str], result: ChatResult) -> None:
+    async def read_chunk(self, job: Job) -> list[Outcome]:
+        """The stage: ask for a chunk's domains and functionalities and place them."""
+        key, doc, text = job.payload
         G, root = self.G, self.G.graph["root"]
-        meta = {"source": "docs", "doc": chunk[1], "model": result.model or self.llm.model,
-                "prompts": prompt_versions(prompt.name)}
+        known = "; ".join(G.nodes[d]["name"] for d in domains(G)) or "(none yet)"
+        content = self.prompt.render(domains=known, source=doc, text=text)
+        result = await self.llm.chat([{"role": "user", "content": content}], schema=DOCS_SCHEMA, schema_name="domains",
+                                     temperature=0.2, max_tokens=1400, seed=_request_seed(self.seed, key))
+        meta = {"source": "docs", "doc": doc, "model": result.model or self.llm.model,
+                "prompts": prompt_versions(self.prompt.name)}
+        outcomes = [Outcome(counters=Counter({CHUNKS: 1}))]
         for found in result.parsed["domains"]:
             domain = self._domain_for(found["name"])
             if domain is None:
                 domain, reason = add_child(G, root, found["name"], found["description"], dict(meta),
                                            depth=self.depth, branching=self.branching, echoes=self.examples)
-                self._count((domain, reason), found)
-                if domain is None:
-                    self.stats.dropped[reason] += len(found["functionalities"])
+                outcomes.append(self._outcome((domain, reason), found, root))
+                if domain is None:  # its functionalities go with it
+                    outcomes += [self._outcome((None, reason), item, f"{root}>{normalise_name(found['name'])}")
+                                 for item in found["functionalities"]]
                     continue
             taken = {normalise_name(G.nodes[n]["name"]) for n in nx.descendants(G, domain)}
             for item in found["functionalities"]:
-                self._count(self._place(domain, item, dict(meta), taken), item)
-        G.nodes[root]["meta"]["docs_done"].append(chunk[0])
-        self.stats.doc_chunks += 1
+                outcomes.append(self._outcome(self._place(domain, item, dict(meta), taken), item, domain))
+        G.nodes[root]["meta"]["docs_done"].append(key)
+        self._save_soon()
+        return outcomes
 
     def _domain_for(self, name: str) -> str | None:
         key = normalise_name(name)
@@ -365,47 +379,6 @@ class _Grower:
             if node_id is not None or reason not in ("no_room", "too_deep"):
                 break
         return node_id, reason
-
-    # -- concurrency -----------------------------------------------------------------------
-    async def _run(self, label: str, items: list, ask: Callable[[Any], Awaitable[ChatResult]],
-                   apply: Callable[[Any, ChatResult], None]) -> None:
-        """``workers`` requests in flight; each answer is applied (and saved) as soon as it comes."""
-        gate = asyncio.Semaphore(self.workers)
-
-        async def one(item):
-            async with gate:
-                try:
-                    return item, await ask(item)
-                except (EngineError, StructuredOutputError) as e:
-                    return item, e
-
-        progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TextColumn("{task.fields[tokens]:,} tok"), TimeElapsedColumn(), console=self.console)
-        tasks = [asyncio.create_task(one(item)) for item in items]
-        failed_in_a_row, succeeded = 0, False
-        try:
-            with progress:
-                bar = progress.add_task(label, total=len(tasks), tokens=0)
-                for next_done in asyncio.as_completed(tasks):
-                    item, result = await next_done
-                    if isinstance(result, ChatResult):
-                        failed_in_a_row, succeeded = 0, True
-                        self.stats.usage.add(result.usage)
-                        apply(item, result)
-                        self._save_soon()
-                    else:
-                        failed_in_a_row += 1
-                        reason = getattr(result, "reason", None)
-                        self.stats.failures[f"llm_{reason}" if reason else "engine_error"] += 1
-                        self.stats.usage.add(getattr(result, "usage", None) or Usage())
-                        if failed_in_a_row >= FAIL_FAST_AFTER and not succeeded:
-                            raise EngineError(f"{failed_in_a_row} requests in a row failed, none succeeded; "
-                                              f"last: {result}")
-                    progress.update(bar, advance=1, tokens=self.stats.usage.total_tokens)
-        finally:
-            for task in tasks:
-                task.cancel()
-            self.save()
 
 
 STOPWORDS = {"a", "an", "the", "and", "or", "of", "to", "for", "in", "on", "by", "with", "from", "at",

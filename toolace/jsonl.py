@@ -87,6 +87,14 @@ class JsonlWriter:
         self.close()
 
 
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write a whole JSON file via a temporary file and rename, so it is never half-written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+    os.replace(tmp, path)
+
+
 def load_json_file(path: str | Path) -> Any:
     """A whole JSON file; unreadable or invalid files fail with one line naming the file."""
     path = Path(path)

@@ -1,7 +1,8 @@
-"""Merge the outputs of shards (``--shard I/N``) into one: JSONL files de-duplicated by id, stats summed.
+"""Merge the outputs of shards (``--shard I/N``) into one: JSONL files de-duplicated by id, stats added.
 
 Records stream through; only their keys are held in memory. Each merged file is written under a
-temporary name and renamed, so a failed merge never leaves a half file.
+temporary name and renamed, so a failed merge never leaves a half file. Stats files add their counts
+(``RunStats``); shares and the stage's figures are recomputed from the sum, never added.
 """
 
 from __future__ import annotations
@@ -13,10 +14,15 @@ from typing import Any
 
 import orjson
 
+from toolace.apis.stats import api_figures
+from toolace.dialogs.generate import dialog_figures
 from toolace.errors import InputError
-from toolace.jsonl import JsonlWriter, iter_jsonl
-from toolace.runner import write_json_atomic
+from toolace.jsonl import JsonlWriter, iter_jsonl, write_json_atomic
+from toolace.run_stats import COUNT_KEYS, Figures, RunStats, stats_record
+from toolace.verify.run import verify_figures
 
+# The figures each stage derives from its counts (as its run wrote them), by the stage named in a stats file.
+FIGURES: dict[str, Figures] = {"synth-apis": api_figures, "gen-dialogs": dialog_figures, "verify": verify_figures}
 RUN_FILES = ["apis.jsonl", "apis.rejected.jsonl", "dialogs.jsonl", "dialogs.rejected.jsonl",
              "verified.jsonl", "rejected.jsonl"]
 
@@ -53,23 +59,22 @@ def merge_jsonl(inputs: list[Path], out: Path) -> tuple[int, int]:
     return len(seen), duplicates
 
 
-def sum_stats(paths: list[Path]) -> dict[str, Any]:
-    """Add up ``*.stats.json`` files of the ``RunStats.to_dict()`` shape (numbers and counters)."""
-    total: dict[str, Any] = {}
-    for path in paths:
-        data = orjson.loads(path.read_bytes())
-        _add(total, data)
-    return total
-
-
-def _add(total: dict, data: dict) -> None:
-    for key, value in data.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float, dict)):
-            total.setdefault(key, value)
-        elif isinstance(value, dict):
-            _add(total.setdefault(key, {}), value)
-        else:
-            total[key] = total.get(key, 0) + value
+def merge_stats(paths: list[Path], out: Path | None = None) -> dict[str, Any]:
+    """Shards' stats files as one: counts added, the mix and the stage's figures recomputed from the sum
+    (and from ``out``, the merged output, for figures of what it holds), the runs' facts kept where
+    every shard agrees and listed shard by shard where not."""
+    shards = [orjson.loads(path.read_bytes()) for path in paths]
+    total = RunStats()
+    for data in shards:
+        total.add(RunStats.from_dict(data))
+    total.skipped = sum(data.get("skipped", 0) for data in shards)
+    stage = str(shards[0].get("stage", "run"))
+    own = FIGURES[stage](total, out) if stage in FIGURES else {}
+    derived = {*COUNT_KEYS, *own, "stage", "mix", "skipped"}
+    for key in dict.fromkeys(k for data in shards for k in data if k not in derived):
+        values = [data.get(key) for data in shards]
+        total.facts[key] = values[0] if all(v == values[0] for v in values) else values
+    return stats_record(total, stage, lambda stats, out: own)
 
 
 def merge_runs(run_dirs: list[Path], out_dir: Path) -> Counter:
@@ -85,5 +90,7 @@ def merge_runs(run_dirs: list[Path], out_dir: Path) -> Counter:
             written[name], _ = merge_jsonl(inputs, out_dir / name)
     stat_names = {p.name for d in run_dirs for p in d.glob("*.stats.json")}
     for name in sorted(stat_names):
-        write_json_atomic(out_dir / name, sum_stats([d / name for d in run_dirs if (d / name).exists()]))
+        merged_out = out_dir / (name.removesuffix(".stats.json") + ".jsonl")
+        write_json_atomic(out_dir / name, merge_stats([d / name for d in run_dirs if (d / name).exists()],
+                                                      merged_out if merged_out.exists() else None))
     return written

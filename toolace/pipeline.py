@@ -20,9 +20,9 @@ from rich.table import Table
 
 from toolace import __version__
 from toolace.config import RunConfig
-from toolace.jsonl import read_jsonl
+from toolace.jsonl import read_jsonl, write_json_atomic
 from toolace.records import Api
-from toolace.runner import summary_table, write_json_atomic
+from toolace.runner import summary_table
 
 STAGES = ["tree", "apis", "dialogs", "verify", "export", "report"]
 
@@ -77,6 +77,7 @@ async def run_pipeline(config: RunConfig, run_dir: Path, *, llm_factory: Callabl
     from toolace.formats.export import export_dialogs
     from toolace.formats.imports import import_apis
     from toolace.grow_tree import grow_tree
+    from toolace.tree_stats import EXPANDED
     from toolace.report import write_report
     from toolace.verify.run import summary_rows as verify_rows
     from toolace.verify.run import verify_dialogs
@@ -112,8 +113,7 @@ async def run_pipeline(config: RunConfig, run_dir: Path, *, llm_factory: Callabl
         async def tree_stage():
             grown = await grow_tree(llm_factory(), tree=Path(config.tree.path), out=Path(tree_path),
                                     seed=config.seed, console=console, **config.tree.grow_options())
-            return {"added": sum(grown.added.values()), "expanded": grown.expanded,
-                    "tokens": grown.usage.total_tokens}
+            return {"added": grown.kept, "expanded": grown.counters[EXPANDED], "tokens": grown.usage.total_tokens}
         await stage("tree", tree_stage)
 
     async def apis_stage():

@@ -1,15 +1,16 @@
-"""The one runner every stage uses: concurrency, resume, progress, counters and file writing.
+"""The one runner every stage uses: concurrency, resume, progress, stats and file writing.
 
-A stage is a function ``async (job) -> Outcome`` that processes one job. The runner keeps
-``workers`` jobs in flight, writes kept records to the output file and rejected ones (with their
-reasons) to the rejected file, both append-only, and skips jobs whose id is already in either
-file, so re-running the same command after a kill resumes where it stopped.
+A stage is ``async (Job) -> Outcome`` (``toolace.jobs``); a ``JobSource`` (``toolace.job_sources``)
+says which jobs to run and when the run is complete. The runner keeps ``workers`` jobs in flight,
+writes kept records to the output file and rejected ones, in the one shape of
+``Rejection.to_record``, to the rejected file, both append-only, and skips jobs whose id is already
+in either file, so re-running the same command after a kill resumes where it stopped.
 
-With a ``target``, jobs are drawn from an endless, deterministic job stream until exactly
-``target`` records are kept (rejected jobs are replaced); without one, every job is processed once.
-With ``Strata`` the target is split into quotas (dialog kinds, say), each with its own job stream:
-the runner starts jobs of the stratum least advanced against its quota, so that slow strata run
-from the start instead of losing the race to fast ones, and keeps exactly each quota.
+It owns the run's stats: every outcome is counted in one place (``Recorder``), and the stats file
+holds this run's counts added to those of the earlier runs on the same output, with the stage's
+figures recomputed from the sum. A run stopped by an error or Ctrl-C still saves its counts; the
+records of one killed outright (``kill -9``) are counted by the next run from the files, its tokens
+are lost (``count_unsaved``).
 """
 
 from __future__ import annotations
@@ -17,64 +18,30 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
 import re
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-import orjson
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from toolace.errors import EngineError, InputError, StructuredOutputError, ToolaceError
+from toolace.job_sources import JobSource
+from toolace.jobs import Job, Outcome, Rejection
 from toolace.jsonl import JsonlWriter, field_at, iter_jsonl
 from toolace.llm.base import Usage, job_usage
-from toolace.strata import Strata, StrataState, jobs_worth_running
+from toolace.run_stats import Figures, RunStats, save_stats
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class Job:
-    """One unit of work: a stable id (for resume and sharding) and whatever the stage needs."""
-
-    id: str
-    payload: Any = None
-    stratum: str | None = None  # set by the runner in a ``Strata`` run
-
-
-@dataclass
-class Outcome:
-    """What a stage made of one job: a kept record, or a rejected one with its reason."""
-
-    kept: Any = None
-    rejected: Any = None
-    reason: str | None = None
-    usage: Usage = field(default_factory=Usage)
-    counters: Counter = field(default_factory=Counter)
-
-
-@dataclass
-class RunStats:
-    """Counters of one run; they add up across resumed runs and shards."""
-
-    kept: int = 0
-    rejected: int = 0
-    skipped: int = 0  # already done in an earlier run
-    reasons: Counter = field(default_factory=Counter)
-    counters: Counter = field(default_factory=Counter)
-    usage: Usage = field(default_factory=Usage)
-    elapsed: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kept": self.kept, "rejected": self.rejected, "skipped": self.skipped,
-                "reasons": dict(self.reasons), "counters": dict(self.counters),
-                "usage": self.usage.to_dict(), "elapsed_s": round(self.elapsed, 3)}
+Stage = Callable[[Job], Awaitable["Outcome | list[Outcome]"]]
+ENGINE_FAILURES = "engine failures (retried on re-run)"
+SURPLUS = "surplus (dropped)"  # records made after their target was met: their tokens are counted, they are not
+UNSAVED = "records of runs killed before saving stats (their tokens not counted)"
 
 
 def shard_of(job_id: str, shards: int) -> int:
@@ -95,26 +62,34 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
     return index, count
 
 
-def done_ids(*paths: Path | None, key: str = "id") -> set[str]:
-    """Ids present in any of the given output files (kept or rejected)."""
+def done_ids(path: Path | None, key: str = "id", reasons: Counter | None = None) -> set[str]:
+    """Ids present in an output file (kept or rejected); ``reasons`` counts the rejected records' reasons."""
     ids: set[str] = set()
-    for path in paths:
-        if path is not None and Path(path).exists():
-            for lineno, obj in iter_jsonl(path):
-                value = field_at(obj, key)
-                if value is None:
-                    raise InputError(f"{path}:{lineno}: record has no {key!r} field; "
-                                     "is this the output file of another command?")
-                ids.add(str(value))
+    if path is not None and Path(path).exists():
+        for lineno, obj in iter_jsonl(path):
+            value = field_at(obj, key)
+            if value is None:
+                raise InputError(f"{path}:{lineno}: record has no {key!r} field; "
+                                 "is this the output file of another command?")
+            ids.add(str(value))
+            if reasons is not None:
+                reasons[str(obj.get("reason"))] += 1
     return ids
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write a whole JSON file via a temporary file and rename, so it is never half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
-    os.replace(tmp, path)
+def count_unsaved(earlier: RunStats, kept: int, reasons: Counter, held: Counter) -> None:
+    """Add to the earlier runs' counts the records they wrote but never counted, because a run was killed
+    before it saved its stats: ``kept`` records and rejected ones by reason in the files, kept ones per
+    stratum in ``held``. Their requests and tokens are lost; a counter says how many records that concerns."""
+    missing = max(0, kept - earlier.kept) + sum(max(0, n - earlier.reasons[r]) for r, n in reasons.items())
+    earlier.kept = max(earlier.kept, kept)
+    for reason, n in reasons.items():
+        earlier.rejected += max(0, n - earlier.reasons[reason])
+        earlier.reasons[reason] = max(earlier.reasons[reason], n)
+    for name, n in held.items():
+        earlier.stratum(name).kept = max(earlier.stratum(name).kept, n)
+    if missing:
+        earlier.counters[UNSAVED] += missing
 
 
 class _RateColumn(TextColumn):
@@ -128,193 +103,157 @@ class _RateColumn(TextColumn):
         return f"{rate:6.2f}/s {tokens:7.0f} tok/s"
 
 
+class Recorder:
+    """The one place outcomes are counted and written: kept records to ``kept``, rejected ones in the
+    one shape to ``rejected``, counts to ``stats``. Stages that write their own files (export, import)
+    use it too."""
+
+    def __init__(self, stage: str, stats: RunStats, kept: Any = None, rejected: Any = None):
+        self.stage, self.stats, self.kept, self.rejected = stage, stats, kept, rejected
+
+    def record(self, job_id: str, outcome: Outcome, stratum: str | None = None) -> None:
+        self.stats.add_outcome(outcome, stratum)
+        if outcome.kept is not None and self.kept is not None:
+            self.kept.write(outcome.kept)
+        elif outcome.rejected is not None and self.rejected is not None:
+            self.rejected.write(outcome.rejected.to_record(job_id, self.stage))
+
+    def failed(self, job: Job, reason: str, usage: Usage) -> None:
+        """Count a job that failed on the engine; it is written nowhere, so a re-run tries it again."""
+        self.stats.add_outcome(Outcome(rejected=Rejection(reason), usage=usage,
+                                       counters=Counter({ENGINE_FAILURES: 1})), job.stratum)
+
+
 async def run_jobs(
-    jobs: Iterable[Job],
-    stage: Callable[[Job], Awaitable[Outcome]],
+    source: JobSource,
+    stage: Stage,
     *,
-    out: Path,
+    out: Path | None,
     rejected: Path | None = None,
+    stats_file: Path | None = None,
+    name: str = "run",
+    figures: Figures | None = None,
+    facts: dict[str, Any] | None = None,
     workers: int = 8,
-    target: int | None = None,
-    total: int | None = None,
     shard: tuple[int, int] | None = None,
-    label: str = "working",
+    label: str | None = None,
     console: Console | None = None,
     fail_fast_after: int = 20,
-    max_jobs: int | None = None,
     id_key: str = "id",
-    strata: Strata | None = None,
 ) -> RunStats:
-    """Run ``stage`` over ``jobs`` with ``workers`` in flight; see the module docstring.
+    """Run ``stage`` over the jobs of ``source`` with ``workers`` in flight; see the module docstring.
 
-    ``id_key`` says where a kept record holds its job id (dotted for nested fields, e.g.
-    ``meta.job_id`` for APIs, which have no ``id``); rejected records always carry ``id``.
-    With ``strata``, ``jobs`` is not used and ``target`` is the sum of the quotas.
+    ``out`` is None for a stage that keeps its records itself (grow-tree, in its tree) and resumes
+    by its own marks. ``id_key`` says where a kept record holds its job id (dotted for nested fields,
+    e.g. ``meta.job_id`` for APIs, which have no ``id``). ``name`` is the stage's name in its stats
+    file and rejected records; ``figures`` adds the stage's figures (computed from the counts) and
+    ``facts`` its settings to the stats file. Returns the counts of this run and the earlier ones.
     """
-    out, rejected = Path(out), Path(rejected) if rejected else None
-    stats = RunStats()
-    already = done_ids(out, key=id_key) | done_ids(rejected)
-    plan = StrataState(strata, out) if strata else None
-    if plan:
-        target = sum(plan.quotas.values())
-        jobs = ()
-    if target is not None:
-        stats.kept = sum(1 for _ in iter_jsonl(out)) if out.exists() else 0
-        stats.skipped = stats.kept
+    out, rejected = Path(out) if out else None, Path(rejected) if rejected else None
+    kept_ids, reasons = (done_ids(out, key=id_key), Counter()) if out else (set(), Counter())
+    already = kept_ids | done_ids(rejected, reasons=reasons) if out else set()
+    run = RunStats(runs=1, facts=dict(facts or {}), skipped=len(already))
+    source.open(out, lambda job: (shard is None or shard_of(job.id, shard[1]) == shard[0]) and job.id not in already)
+    earlier = None
+    if stats_file is not None and (out is None or out.exists()):
+        earlier = RunStats.load(stats_file) or RunStats()
+        count_unsaved(earlier, len(kept_ids), reasons, source.held)
     started = time.perf_counter()
-    kept_writer = JsonlWriter(out)
-    rejected_writer = JsonlWriter(rejected) if rejected else None
-    goal = target if target is not None else total
+    kept_writer = JsonlWriter(out) if out else None
+    recorder = Recorder(name, run, kept_writer, JsonlWriter(rejected) if rejected else None)
     console = console or Console(stderr=True)
     progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                         _RateColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
                         console=console, transient=False)
-    engine_failures_in_a_row = 0
-    engine_errors_seen: set[str] = set()
-    launched = 0
-    if target is not None and max_jobs is None:
-        max_jobs = 20 * target + 200  # a stage that rejects (almost) everything must not spin forever
-    job_iter: Iterator[Job] = iter(jobs)
+    failures_in_a_row = 0
+    errors_seen: set[str] = set()
 
-    kept_before = stats.kept
-
-    def room() -> int:
-        """How many jobs may be in flight: all workers, unless only a few more records are needed.
-
-        Near the end of a target run, the jobs still needed (at the keep rate seen so far) run
-        side by side instead of one after another; surplus records are dropped, never written.
-        """
-        if target is None:
-            return workers
-        if plan:
-            return min(workers, sum(plan.room(name) for name in plan.quotas))
-        return min(workers, jobs_worth_running(target - stats.kept, stats.kept - kept_before, stats.rejected))
-
-    def next_job() -> Job | None:
-        if plan:
-            for name in plan.order():
-                for job in plan.iters[name]:
-                    if (shard is None or shard_of(job.id, shard[1]) == shard[0]) and job.id not in already:
-                        job.stratum = name
-                        return job
-                plan.closed.add(name)  # a finite stream ran dry
-            return None
-        for job in job_iter:
-            if shard is not None and shard_of(job.id, shard[1]) != shard[0]:
-                continue
-            if job.id in already:
-                if target is None:
-                    stats.skipped += 1
-                    progress.advance(task_id)
-                continue
-            return job
-        return None
-
-    async def guarded(job: Job) -> tuple[Job, Outcome | BaseException]:
+    async def guarded(job: Job) -> tuple[Job, list[Outcome] | BaseException]:
         spent = Usage()
         job_usage.set(spent)  # this task's own context: the client adds every request of the job here
         try:
-            outcome = await stage(job)
+            made = await stage(job)
+            outcomes = [made] if isinstance(made, Outcome) else list(made) or [Outcome()]
             if spent.requests or spent.failures or spent.retries:
                 # What the client saw is the whole truth, including calls the stage caught and dropped.
-                outcome.usage = spent
-            return job, outcome
+                for n, outcome in enumerate(outcomes):
+                    outcome.usage = spent if n == 0 else Usage()
+            return job, outcomes
         except (EngineError, StructuredOutputError) as e:
             e.job_usage = spent
             return job, e
         except asyncio.CancelledError:
-            stats.usage.add(spent)  # a surplus job cancelled at the target still spent tokens and met faults
+            run.usage.add(spent)  # a surplus job cancelled at the target still spent tokens and met faults
             raise
 
-    with progress:
-        task_id = progress.add_task(label, total=goal, completed=stats.kept if target else 0, tokens=0)
-        in_flight: set[asyncio.Task] = set()
-        finished: set[asyncio.Task] = set()
-        exhausted = False
-        try:
+    def engine_failure(job: Job, error: BaseException) -> None:
+        nonlocal failures_in_a_row
+        failures_in_a_row += 1
+        reason = getattr(error, "reason", None)
+        usage = getattr(error, "job_usage", None) or Usage()
+        recorder.failed(job, f"llm_{reason}" if reason else "engine_error", usage)
+        text = str(error)
+        first_line = text.splitlines()[0] if text else type(error).__name__
+        shape = re.sub(r"\d+", "N", first_line)  # times, ports and counts aside
+        if shape not in errors_seen and len(errors_seen) < 5:
+            errors_seen.add(shape)  # say what it was, once per kind of message
+            log.warning("job %s failed on the engine: %s", job.id, first_line[:500])
+        if failures_in_a_row >= fail_fast_after and run.kept == 0 and not kept_ids:
+            raise EngineError(f"{failures_in_a_row} jobs in a row failed on the engine, none succeeded; last: {text}")
+
+    running: dict[str, asyncio.Task] = {}
+    finished: set[asyncio.Task] = set()
+    try:
+        with progress:
+            bar = progress.add_task(label or name, total=source.total, completed=source.progress(run), tokens=0)
             while True:
-                while not exhausted and len(in_flight) < room():
-                    job = next_job()
-                    if job is None:
-                        exhausted = not plan or plan.all_exhausted()
-                        break
-                    if max_jobs is not None and launched >= max_jobs:
-                        if not in_flight:
-                            raise ToolaceError(
-                                f"gave up after {launched} jobs with only {stats.kept} of {target} kept; "
-                                f"rejections: {dict(stats.reasons.most_common(3))} (see {rejected or out})")
-                        break
-                    launched += 1
-                    task = asyncio.create_task(guarded(job))
-                    in_flight.add(task)
-                    if plan:
-                        plan.start(task, job.stratum)
-                if not in_flight or (target is not None and stats.kept >= target):
-                    if plan and stats.kept < target:
-                        raise ToolaceError(f"no jobs left with {stats.kept} of {target} kept; "
-                                           f"rejections: {dict(stats.reasons.most_common(3))}")
+                while len(running) < min(workers, source.room()) and (job := source.next_job()) is not None:
+                    running[job.id] = asyncio.create_task(guarded(job))
+                if source.complete() or not running:
                     break  # jobs still running past the target are cancelled below: their work is surplus
-                finished, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                finished, _ = await asyncio.wait(running.values(), return_when=asyncio.FIRST_COMPLETED)
                 for task in finished:
-                    job, outcome = task.result()
-                    if isinstance(outcome, BaseException):
-                        engine_failures_in_a_row += 1
-                        reason = getattr(outcome, "reason", None)
-                        reason = f"llm_{reason}" if reason else "engine_error"
-                        usage = getattr(outcome, "job_usage", None) or Usage()
-                        error = str(outcome)
-                        # Not written to the rejected file: the job did not fail on its merits, so a
-                        # re-run of the same command tries it again.
-                        outcome = Outcome(reason=reason, usage=usage)
-                        stats.counters["engine failures (retried on re-run)"] += 1
-                        first_line = error.splitlines()[0] if error else type(outcome).__name__
-                        shape = re.sub(r"\d+", "N", first_line)  # times, ports and counts aside
-                        if shape not in engine_errors_seen and len(engine_errors_seen) < 5:
-                            engine_errors_seen.add(shape)  # say what it was, once per kind of message
-                            log.warning("job %s failed on the engine: %s", job.id, first_line[:500])
-                        if engine_failures_in_a_row >= fail_fast_after and stats.kept == 0:
-                            raise EngineError(f"{engine_failures_in_a_row} jobs in a row failed on the "
-                                              f"engine, none succeeded; last: {error}")
+                    job, result = task.result()
+                    running.pop(job.id, None)
+                    if isinstance(result, BaseException):
+                        engine_failure(job, result)
+                        said = source.finished(job, kept=False)
                     else:
-                        engine_failures_in_a_row = 0
-                    full = plan.finished(task, outcome) if plan else target is not None and stats.kept >= target
-                    if full and outcome.kept is not None:
-                        stats.counters["surplus (dropped)"] += 1
-                        continue
-                    _record(outcome, stats, kept_writer, rejected_writer)
-                    if plan and (surplus := plan.settle(job.stratum)):
-                        in_flight.difference_update(surplus)
-                        for extra in surplus:  # the stratum is full: its other jobs are surplus
-                            extra.cancel()
-                        await asyncio.gather(*surplus, return_exceptions=True)
-                    progress.update(task_id, completed=(stats.kept if target else stats.kept + stats.rejected
-                                                        + stats.skipped), tokens=stats.usage.total_tokens)
-        finally:
-            for task in finished:  # an error that stops the run (AuthError) may have come back from several jobs
-                if task.done() and not task.cancelled():
-                    task.exception()
-            for task in in_flight:
-                task.cancel()
-            if in_flight:  # let cancelled jobs unwind (and count what they spent) before returning
-                await asyncio.gather(*in_flight, return_exceptions=True)
-            kept_writer.close()
-            if rejected_writer:
-                rejected_writer.close()
-            stats.elapsed = time.perf_counter() - started
-    return stats
-
-
-def _record(outcome: Outcome, stats: RunStats, kept_writer: JsonlWriter, rejected_writer: JsonlWriter | None) -> None:
-    stats.usage.add(outcome.usage)
-    stats.counters.update(outcome.counters)
-    if outcome.kept is not None:
-        kept_writer.write(outcome.kept)
-        stats.kept += 1
-    else:
-        stats.rejected += 1
-        stats.reasons[outcome.reason or "rejected"] += 1
-        if rejected_writer is not None and outcome.rejected is not None:
-            rejected_writer.write(outcome.rejected)
+                        failures_in_a_row = 0
+                        said = source.finished(job, kept=any(o.kept is not None for o in result))
+                        for outcome in result:
+                            if said.surplus and outcome.kept is not None:
+                                run.add_outcome(Outcome(usage=outcome.usage, counters=Counter({SURPLUS: 1})),
+                                                job.stratum)
+                            else:
+                                recorder.record(job.id, outcome, job.stratum)
+                    surplus = [running.pop(i) for i in said.cancel if i in running]
+                    for extra in surplus:  # its stratum is full: its other jobs are surplus
+                        extra.cancel()
+                    await asyncio.gather(*surplus, return_exceptions=True)
+                    progress.update(bar, total=source.total, completed=source.progress(run),
+                                    tokens=run.usage.total_tokens)
+            if not source.complete() and (short := source.shortfall()):
+                raise ToolaceError(f"{short}; rejections: {dict(run.reasons.most_common(3))} (see {rejected or out})")
+    finally:
+        for task in finished:  # an error that stops the run (AuthError) may have come back from several jobs
+            if task.done() and not task.cancelled():
+                task.exception()
+        for task in running.values():
+            task.cancel()
+        if running:  # let cancelled jobs unwind (and count what they spent) before returning
+            await asyncio.gather(*running.values(), return_exceptions=True)
+        for writer in (kept_writer, recorder.rejected):
+            if writer is not None:
+                writer.close()
+        run.elapsed = time.perf_counter() - started
+        run.skipped = len(already) + source.skipped
+        source.close(run)
+        total = run if earlier is None else earlier + run
+        total.skipped, total.facts = run.skipped, run.facts
+        if stats_file is not None:
+            save_stats(stats_file, total, name, figures, out)
+    return total
 
 
 def summary_table(title: str, stats: RunStats, extra_rows: Iterable[tuple[str, Any]] = ()) -> Table:
@@ -346,12 +285,12 @@ def summary_table(title: str, stats: RunStats, extra_rows: Iterable[tuple[str, A
 
 
 def stats_path(out: Path) -> Path:
-    """Where a stage's counters go: ``apis.jsonl`` -> ``apis.stats.json``."""
+    """Where a stage's stats go: ``apis.jsonl`` -> ``apis.stats.json``, ``tree.json`` -> ``tree.stats.json``."""
     out = Path(out)
-    return out.with_name(out.name.removesuffix(".jsonl") + ".stats.json")
+    return out.with_name(out.stem + ".stats.json")
 
 
 def rejected_path(out: Path) -> Path:
     """Default rejected file beside an output: ``apis.jsonl`` -> ``apis.rejected.jsonl``."""
     out = Path(out)
-    return out.with_name(out.name.removesuffix(".jsonl") + ".rejected.jsonl")
+    return out.with_name(out.stem + ".rejected.jsonl")

@@ -1,48 +1,25 @@
-"""Target runs split into strata: per-stratum quotas, job streams and the live state the runner keeps.
+"""A target split into strata: per-stratum quotas, each with its own job stream (a ``JobSource``).
 
 A dialog run of N is N dialogs *in the mix*: each kind (stratum) gets its quota by largest
 remainder, has its own endless job stream, and is started when it is least advanced against its
-quota, so slow kinds run from the start instead of losing the race to fast ones.
+quota, so slow kinds run from the start instead of losing the race to fast ones; when a stratum is
+full, its jobs still in flight are surplus and cancelled.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from toolace.job_sources import Finished, JobSource, jobs_worth_running
+from toolace.jobs import Job
 from toolace.jsonl import field_at, iter_jsonl
-
-if TYPE_CHECKING:
-    from toolace.runner import Job, Outcome
+from toolace.run_stats import RunStats
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Strata:
-    """A target run split into strata, each with a quota of kept records and an endless job stream.
-
-    ``key`` is the field of a kept record naming its stratum (to count a resumed output). A stratum
-    whose jobs keep being rejected (``give_up`` rejections per kept record) is given up: its unmet
-    quota moves to the other strata, so the run still ends with the whole target.
-    """
-
-    quotas: dict[str, int]
-    streams: dict[str, Iterable[Job]]
-    key: str = "kind"
-    give_up: int = 20
-    given_up: dict[str, int] = field(default_factory=dict)  # filled by the run: stratum -> records moved
-
-    def __post_init__(self) -> None:
-        self.quotas = {name: n for name, n in self.quotas.items() if n > 0}
-        if not self.quotas or set(self.quotas) - set(self.streams):
-            raise ValueError("every stratum with a quota needs a job stream")
 
 
 def allocate(count: int, weights: dict[str, float], at_least_one: bool = True) -> dict[str, int]:
@@ -67,97 +44,122 @@ def allocate(count: int, weights: dict[str, float], at_least_one: bool = True) -
     return quotas
 
 
-def jobs_worth_running(need: int, kept: int, rejected: int) -> int:
-    """Jobs worth running at once for ``need`` more records, at the keep rate seen so far.
+class Strata(JobSource):
+    """A target run split into strata, each with a quota of kept records and an endless job stream.
 
-    At least twice what is needed: a slow or rejected job then no longer holds up the end.
+    ``key`` is the field of a kept record naming its stratum (to count a resumed output). A stratum
+    whose jobs keep being rejected (``give_up`` rejections per kept record) is given up: its unmet
+    quota moves to the other strata, so the run still ends with the whole target.
     """
-    if need <= 0:
-        return 0
-    keep_rate = (kept + 1) / (kept + rejected + 1)
-    return max(2 * need, math.ceil(need / keep_rate))
 
-
-class StrataState:
-    """The live state of a ``Strata`` run: kept, rejected and jobs in flight per stratum."""
-
-    def __init__(self, strata: Strata, out: Path):
-        self.strata = strata
-        self.quotas = dict(strata.quotas)
-        self.iters = {name: iter(strata.streams[name]) for name in self.quotas}
+    def __init__(self, quotas: dict[str, int], streams: dict[str, Iterable[Job]], key: str = "kind",
+                 give_up: int = 20):
+        super().__init__()
+        self.quotas = {name: n for name, n in quotas.items() if n > 0}
+        if not self.quotas or set(self.quotas) - set(streams):
+            raise ValueError("every stratum with a quota needs a job stream")
+        self.key, self.give_up, self.total = key, give_up, sum(self.quotas.values())
+        self.iters = {name: iter(streams[name]) for name in self.quotas}
         self.kept: Counter = Counter()
-        if out.exists():
-            for _, record in iter_jsonl(out):
-                self.kept[str(field_at(record, strata.key))] += 1
-        self.resumed = Counter(self.kept)
+        self.resumed: Counter = Counter()
         self.rejected: Counter = Counter()
-        self.running: dict[asyncio.Task, str] = {}
+        self.running: dict[str, str] = {}  # job id -> stratum, for the jobs in flight
         self.flying: Counter = Counter()  # jobs in flight per stratum
         self.closed: set[str] = set()  # streams that ran dry and strata given up
+        self.given_up: dict[str, int] = {}  # stratum -> records moved to the others
+
+    def open(self, out: Path | None, wanted: Callable[[Job], bool]) -> None:
+        super().open(out, wanted)
+        if out is not None and Path(out).exists():
+            for _, record in iter_jsonl(out):
+                self.kept[str(field_at(record, self.key))] += 1
+        self.resumed = self.held = Counter(self.kept)
 
     def need(self, name: str) -> int:
         return max(0, self.quotas[name] - self.kept[name])
 
-    def in_flight(self, name: str) -> int:
-        return self.flying[name]
-
-    def start(self, task: asyncio.Task, name: str) -> None:
-        self.running[task] = name
-        self.flying[name] += 1
-
-    def stop(self, task: asyncio.Task) -> str:
-        name = self.running.pop(task)
-        self.flying[name] -= 1
-        return name
-
-    def room(self, name: str) -> int:
+    def _room(self, name: str) -> int:
         if name in self.closed:
             return 0
         return jobs_worth_running(self.need(name), self.kept[name] - self.resumed[name], self.rejected[name])
 
+    def room(self) -> int:
+        return sum(self._room(name) for name in self.quotas)
+
     def order(self) -> list[str]:
         """Strata with room for another job, least advanced against their quota first."""
-        open_ = [n for n in self.quotas if self.in_flight(n) < self.room(n)]
-        return sorted(open_, key=lambda n: ((self.kept[n] + self.in_flight(n)) / self.quotas[n], n))
+        open_ = [n for n in self.quotas if self.flying[n] < self._room(n)]
+        return sorted(open_, key=lambda n: ((self.kept[n] + self.flying[n]) / self.quotas[n], n))
 
-    def all_exhausted(self) -> bool:
-        return all(n in self.closed or not self.need(n) for n in self.quotas)
+    def next_job(self) -> Job | None:
+        for name in self.order():
+            job = self._take(self.iters[name])
+            if job is not None:
+                job.stratum = name
+                self.running[job.id] = name
+                self.flying[name] += 1
+                return job
+            self.closed.add(name)  # a finite stream ran dry
+        return None
 
-    def finished(self, task: asyncio.Task, outcome: Outcome) -> bool:
-        """Count a finished job; True when its stratum was already full (its record is surplus)."""
-        name = self.stop(task)
-        if outcome.kept is None:
+    def _stop(self, job_id: str) -> None:
+        name = self.running.pop(job_id, None)
+        if name is not None:
+            self.flying[name] -= 1
+
+    def finished(self, job: Job, kept: bool) -> Finished:
+        """Count a finished job; its record is surplus when its stratum was already full."""
+        super().finished(job, kept)
+        name = job.stratum
+        self._stop(job.id)
+        if not kept:
             self.rejected[name] += 1
-            return False
-        if not self.need(name):
-            return True
-        self.kept[name] += 1
-        return False
+        elif not self.need(name):
+            return Finished(surplus=True)
+        else:
+            self.kept[name] += 1
+        return Finished(cancel=self._settle(name))
 
-    def settle(self, name: str) -> list[asyncio.Task]:
-        """After a job of ``name``: the tasks to cancel, because the stratum is full or given up.
+    def _settle(self, name: str) -> tuple[str, ...]:
+        """After a job of ``name``: the jobs to cancel, because the stratum is full or given up.
 
         A stratum is given up once it has ``give_up`` rejections per record kept (plus one), i.e. when
         fewer than one job in ``give_up + 1`` of it succeeds; its unmet part moves to the strata still
         open, in proportion to their quotas.
         """
         kept_now = self.kept[name] - self.resumed[name]
-        if self.need(name) and name not in self.closed and self.rejected[name] >= self.strata.give_up * (kept_now + 1):
+        if self.need(name) and name not in self.closed and self.rejected[name] >= self.give_up * (kept_now + 1):
             others = {n: self.quotas[n] for n in self.quotas if n != name and n not in self.closed}
             if others:
                 moved = allocate(self.need(name), others, at_least_one=False)
                 log.warning("%s: %d rejected for %d kept; its %d missing records go to %s", name,
                             self.rejected[name], self.kept[name], self.need(name),
                             ", ".join(f"{n} +{k}" for n, k in moved.items() if k))
-                self.strata.given_up[name] = self.need(name)
+                self.given_up[name] = self.need(name)
                 for n, k in moved.items():
                     self.quotas[n] += k
                 self.quotas[name] = self.kept[name]
                 self.closed.add(name)
         if self.need(name):
-            return []
-        # Tasks already done are in the runner's batch at hand; their records count as surplus there.
-        surplus = [task for task, s in self.running.items() if s == name and not task.done()]
-        for task in surplus:
-            self.stop(task)
+            return ()
+        # Jobs done but not yet reported are in the runner's batch at hand; their records are surplus there.
+        surplus = tuple(job_id for job_id, s in self.running.items() if s == name)
+        for job_id in surplus:
+            self._stop(job_id)
         return surplus
+
+    def complete(self) -> bool:
+        return not any(self.need(name) for name in self.quotas)
+
+    def shortfall(self) -> str | None:
+        return f"no jobs left with {sum(self.kept.values())} of {self.total} kept"
+
+    def progress(self, run: RunStats) -> int:
+        return sum(self.kept.values())
+
+    def close(self, run: RunStats) -> None:
+        for name, moved in self.given_up.items():
+            run.stratum(name).counters[GIVEN_UP] += moved
+
+
+GIVEN_UP = "quota given up (records moved to other strata)"

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import networkx as nx
 from rich.table import Table
 from rich.tree import Tree
 
-from toolace.llm.base import Usage
-from toolace.runner import RunStats, summary_table
+from toolace.run_stats import RunStats
+from toolace.runner import summary_table
 from toolace.tree import domains, leaves, top_domain
 
 
@@ -90,44 +89,15 @@ def outline(G: nx.DiGraph, depth: int) -> Tree:
     return shown
 
 
-@dataclass
-class GrowStats:
-    """What one grow-tree run did: nodes added per depth, names dropped and why, failed requests."""
-
-    expanded: int = 0
-    already_expanded: int = 0  # marked by an earlier run (resume)
-    doc_chunks: int = 0
-    docs_already: int = 0
-    added: Counter = field(default_factory=Counter)  # depth -> nodes added
-    dropped: Counter = field(default_factory=Counter)  # duplicate, invalid, prompt_echo, too_deep, no_room
-    dropped_examples: dict[str, list[str]] = field(default_factory=dict)  # a few "name | description" per reason
-    failures: Counter = field(default_factory=Counter)  # reason -> failed requests
-    usage: Usage = field(default_factory=Usage)
-    elapsed: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"expanded": self.expanded, "already_expanded": self.already_expanded,
-                "doc_chunks": self.doc_chunks, "docs_already": self.docs_already,
-                "added_per_depth": {str(d): n for d, n in sorted(self.added.items())},
-                "added": sum(self.added.values()), "dropped": dict(self.dropped),
-                "dropped_examples": self.dropped_examples,
-                "failures": dict(self.failures), "usage": self.usage.to_dict(),
-                "elapsed_s": round(self.elapsed, 3)}
+EXPANDED, CHUNKS = "nodes expanded", "document chunks read"  # grow-tree's counters, beside "added at depth N"
 
 
-def grow_table(stats: GrowStats, title: str = "grow-tree") -> Table:
-    """The shared end-of-run table (kept = nodes added, rejected = failed requests) plus growth rows."""
-    run = RunStats(kept=sum(stats.added.values()), rejected=sum(stats.failures.values()),
-                   skipped=stats.already_expanded, reasons=Counter(stats.failures), usage=stats.usage,
-                   elapsed=stats.elapsed)
-    rows: list[tuple[str, Any]] = [(f"  added at depth {d}", n) for d, n in sorted(stats.added.items())]
-    rows += [("nodes expanded", stats.expanded)]
-    if stats.doc_chunks or stats.docs_already:
-        rows.append(("document chunks read", f"{stats.doc_chunks} (+{stats.docs_already} earlier)"))
-    rows += [(f"dropped: {reason}", n) for reason, n in stats.dropped.most_common()]
-    return summary_table(title, run, rows)
-
-
-def stats_file(out: Path) -> Path:
-    """``tree.json`` -> ``tree.stats.json``."""
-    return Path(out).with_suffix(".stats.json")
+def grow_table(stats: RunStats, title: str = "grow-tree") -> Table:
+    """The shared end-of-run table (kept = nodes added, rejected = proposals dropped and failed requests,
+    by reason) plus the growth rows."""
+    added = sorted((int(k.rsplit(" ", 1)[1]), n) for k, n in stats.counters.items() if k.startswith("added at depth "))
+    rows: list[tuple[str, Any]] = [(f"  added at depth {d}", n) for d, n in added]
+    rows += [("nodes expanded", stats.counters[EXPANDED])]
+    if stats.counters[CHUNKS] or stats.facts.get("docs"):
+        rows.append(("document chunks read", f"{stats.counters[CHUNKS]} (+{stats.skipped} earlier)"))
+    return summary_table(title, stats, rows)

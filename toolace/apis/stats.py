@@ -8,13 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
 from rich.table import Table
 
 from toolace.apis.links import find_links
 from toolace.jsonl import iter_jsonl
-from toolace.llm.base import Usage
-from toolace.runner import RunStats, rejected_path, stats_path, summary_table
+from toolace.run_stats import RunStats
+from toolace.runner import rejected_path, stats_path, summary_table
 
 
 def _is_nested(schema: Any) -> bool:
@@ -127,12 +126,9 @@ def library_stats(path: Path) -> LibraryStats:
     return stats
 
 
-def run_stats_from_dict(data: dict[str, Any]) -> RunStats:
-    """A ``RunStats`` back from its ``to_dict()`` form (a stats file)."""
-    usage = Usage(**{k: v for k, v in (data.get("usage") or {}).items() if k in Usage.__dataclass_fields__})
-    return RunStats(kept=data.get("kept", 0), rejected=data.get("rejected", 0), skipped=data.get("skipped", 0),
-                    reasons=Counter(data.get("reasons") or {}), counters=Counter(data.get("counters") or {}),
-                    usage=usage, elapsed=data.get("elapsed_s", 0.0))
+def api_figures(stats: RunStats, out: Path | None) -> dict[str, Any]:
+    """synth-apis' own figure for its stats file: what the library it wrote looks like."""
+    return {"library": library_stats(out).to_dict()} if out is not None and out.exists() else {}
 
 
 def extra_rows(library: LibraryStats, run: RunStats | None = None) -> list[tuple[str, str]]:
@@ -162,7 +158,7 @@ def stats_table(path: Path) -> Table:
         for name, value in library.rows():
             table.add_row(name, value)
         return table
-    run = run_stats_from_dict(orjson.loads(side.read_bytes())) if side.exists() else RunStats()
+    run = RunStats.load(side) or RunStats()
     run.kept, run.skipped = library.apis, 0
     if rejected.exists():
         run.reasons = Counter(str(r.get("reason", "rejected")) for _, r in iter_jsonl(rejected) if isinstance(r, dict))

@@ -25,12 +25,15 @@ from toolace.apis.dedup import NearDuplicates
 from toolace.apis.evolve import CHAIN, ExampleBuffer, load_examples
 from toolace.apis.links import handles
 from toolace.apis.spec import SPEC_SCHEMA, api_to_spec, chained_spec_schema
+from toolace.apis.stats import api_figures
 from toolace.apis.writer import synthesis_messages, versions, write_api
-from toolace.apis.stats import library_stats, run_stats_from_dict
 from toolace.config import ApisConfig, settle
 from toolace.jsonl import iter_jsonl
 from toolace.llm.base import LLMClient
-from toolace.runner import Job, Outcome, RunStats, rejected_path, run_jobs, stats_path, write_json_atomic
+from toolace.job_sources import JobStream
+from toolace.jobs import Job, Outcome, Rejection
+from toolace.run_stats import RunStats
+from toolace.runner import rejected_path, run_jobs, stats_path
 from toolace.tree import load_tree, path_names
 
 BUFFER_SIZE = 256  # recent APIs an example is drawn from, beside the seeds
@@ -107,14 +110,13 @@ class ApiSynthesizer:
                        "model": result.model or self.llm.model, "seed": self.seed, **({"links": links} if links else {})}
         failures += api_problems(api, name_pattern=self.config.name_pattern, require_returns=True)
         if failures:
-            reason = failures[0].check
-            return Outcome(rejected={"id": job.id, "reason": reason, "failures": [f.to_dict() for f in failures],
-                                     "api": api}, reason=reason, usage=result.usage, counters=counters)
+            return Outcome(rejected=Rejection.checks(failures, record=api), usage=result.usage, counters=counters)
         duplicate = self.duplicates.admit(api)
         if duplicate is not None:
-            return Outcome(rejected={"id": job.id, "reason": "duplicate", "duplicate_of": duplicate[0],
-                                     "similarity": duplicate[1], "api": api},
-                           reason="duplicate", usage=result.usage, counters=counters)
+            name, similarity = duplicate
+            return Outcome(rejected=Rejection.of("duplicate", f"{similarity:.2f} similar to {name}", record=api,
+                                                 context={"duplicate_of": name, "similarity": similarity}),
+                           usage=result.usage, counters=counters)
         self._keep(api)
         return Outcome(kept=api, usage=result.usage, counters=counters)
 
@@ -131,29 +133,11 @@ async def synth_apis(llm: LLMClient, tree: nx.DiGraph | str | Path, *, out: Path
     count, workers = config.count, config.workers
     tree = tree if isinstance(tree, nx.DiGraph) else load_tree(tree)
     out = Path(out)
-    rejected = Path(rejected) if rejected else rejected_path(out)
     synthesizer = ApiSynthesizer(llm, tree, seed=seed, config=config)
-    resumed = out.exists()
-    if resumed:
+    if out.exists():
         for _, api in iter_jsonl(out):
             synthesizer.remember(api)
-    stats = await run_jobs(synthesizer.jobs(), synthesizer, out=out, rejected=rejected, workers=workers,
-                           target=count, shard=shard, label="synth-apis", console=console, id_key="meta.job_id")
-    total = _with_earlier_runs(stats, stats_path(out)) if resumed else stats
-    write_json_atomic(stats_path(out), {**total.to_dict(), "library": library_stats(out).to_dict()})
-    return stats
-
-
-def _with_earlier_runs(stats: RunStats, path: Path) -> RunStats:
-    """This run's counters plus those of the earlier finished runs on the same output (a killed
-    run writes no stats file, so its rejections and tokens are not in the totals)."""
-    if not path.exists():
-        return stats
-    try:
-        earlier = run_stats_from_dict(orjson.loads(path.read_bytes()))
-    except (orjson.JSONDecodeError, TypeError, AttributeError):
-        return stats
-    return RunStats(kept=stats.kept, rejected=stats.rejected + earlier.rejected, skipped=stats.skipped,
-                    reasons=stats.reasons + earlier.reasons, counters=stats.counters + earlier.counters,
-                    usage=stats.usage + earlier.usage, elapsed=stats.elapsed + earlier.elapsed)
-
+    return await run_jobs(JobStream(synthesizer.jobs(), count), synthesizer, out=out,
+                          rejected=Path(rejected) if rejected else rejected_path(out), stats_file=stats_path(out),
+                          name="synth-apis", figures=api_figures, workers=workers, shard=shard, label="synth-apis",
+                          console=console, id_key="meta.job_id")

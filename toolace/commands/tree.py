@@ -11,7 +11,8 @@ import typer
 from toolace.cli_app import app, console, engine_options, llm_session, options
 from toolace.config import EngineConfig, TreeConfig
 from toolace.grow_tree import grow_tree, start_tree
-from toolace.tree_stats import grow_table, stats_file
+from toolace.runner import rejected_path, stats_path
+from toolace.tree_stats import grow_table
 from toolace.tree import load_tree
 from toolace.tree_stats import outline, tree_stats, tree_stats_table
 
@@ -45,4 +46,4 @@ def grow_tree_command(
         stats = asyncio.run(grow_tree(llm, tree=tree, out=out, seed=seed, console=console, **grow))
     console.print(grow_table(stats, title=f"grow-tree -> {out}"))
     console.print(tree_stats_table(tree_stats(load_tree(out)), title=str(out)))
-    console.print(f"[dim]stats: {stats_file(out)}[/dim]")
+    console.print(f"[dim]stats: {stats_path(out)}, dropped proposals: {rejected_path(out)}[/dim]")

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-__all__ = ["gen_dialogs", "kind_rows", "kind_summary"]
+__all__ = ["dialog_figures", "gen_dialogs", "kind_rows"]
 
 
 def __getattr__(name: str) -> Any:

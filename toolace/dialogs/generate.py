@@ -6,7 +6,9 @@ the count allows), and each kind has its own endless deterministic job stream
 index): the runner keeps every kind's quota exactly, starts slow kinds (multi-turn, dependent) as
 early as fast ones, replaces a dropped dialog by the next job of its kind, and a re-run resumes
 where it stopped. Every kept dialog is validated as a ``Dialog`` before it is written; every
-dropped one goes to the rejected file with its kind and reason.
+dropped one goes to the rejected file with its reason and the dialog as far as it got. The stats
+count made and dropped dialogs per kind; their mix, mean turns and tokens per kind are figures
+recomputed from those counts.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import itertools
 import logging
 import random
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -28,16 +30,18 @@ from toolace.dialogs.complexity import heuristic, learner_nll, parse_band
 from toolace.dialogs.plan import Library, Plan, parse_mix, parse_turns
 from toolace.dialogs.simulate import Dropped, Settings, Simulation
 from toolace.errors import InputError, StructuredOutputError
-from toolace.jsonl import iter_jsonl
+from toolace.jobs import Job, Outcome, Rejection
 from toolace.llm.base import LLMClient
 from toolace.prompts import prompt_versions
 from toolace.records import Api, Dialog
-from toolace.runner import Job, Outcome, RunStats, rejected_path, run_jobs, stats_path, write_json_atomic
-from toolace.strata import Strata, allocate
+from toolace.run_stats import RunStats
+from toolace.runner import rejected_path, run_jobs, stats_path
+from toolace.strata import GIVEN_UP, Strata, allocate
 
 log = logging.getLogger(__name__)
 AGENT_PROMPTS = (user_agent.PROMPT, assistant_agent.PROMPT, tool_agent.PROMPT)  # each dialog's meta.prompts
 
+TURNS, TOKENS = "user turns", "tokens of kept dialogs"  # counted per kind, for the mean turns and tokens
 
 _CANNOT = {"dependent": "no result field of one API matches a parameter of another by name and type",
            "clarify": "no API has a required parameter", "irrelevance": "it needs at least two APIs",
@@ -102,11 +106,9 @@ async def make_dialog(llm: LLMClient, library: Library, job: Job, *, mix: dict[s
     plan = library.plan(rng, mix, turns, kind=kind)
     sim = Simulation(llm, plan, rng, settings)
 
-    def drop(reason: str, detail: str, **extra: Any) -> Outcome:
-        rejected = {"id": job.id, "kind": plan.kind, "reason": reason, "detail": detail[:500],
-                    "plan": plan.summary(), "messages": sim.messages, **extra}
-        return Outcome(rejected=rejected, reason=reason, usage=sim.usage,
-                       counters=Counter({f"dropped:{plan.kind}": 1}))
+    def drop(reason: str, message: str, detail: str | None = None, dialog: dict[str, Any] | None = None) -> Outcome:
+        so_far = dialog or {"kind": plan.kind, "plan": plan.summary(), "messages": sim.messages}
+        return Outcome(rejected=Rejection.of(reason, message[:500], detail=detail, record=so_far), usage=sim.usage)
 
     try:
         await sim.run()
@@ -114,7 +116,7 @@ async def make_dialog(llm: LLMClient, library: Library, job: Job, *, mix: dict[s
         return drop(e.reason, str(e))
     except StructuredOutputError as e:
         sim.usage.add(e.usage)
-        return drop(f"llm_{e.reason}", str(e), last_text=(e.last_text or "")[:500])
+        return drop(f"llm_{e.reason}", str(e), detail=e.last_text or "")
     try:
         dialog = build_record(job, plan, sim, getattr(llm, "model", "?"), seed)
     except ValidationError as e:
@@ -125,26 +127,19 @@ async def make_dialog(llm: LLMClient, library: Library, job: Job, *, mix: dict[s
         dialog.meta["complexity"].update(learner_nll=nll, learner_model=complexity_model)
         if complexity_band and (nll is None or not complexity_band[0] <= nll <= complexity_band[1]):
             return drop("complexity_band", f"learner NLL {nll} outside {complexity_band}", dialog=dialog.to_dict())
-    dialog.meta["tokens"] = _tokens(sim)
-    return Outcome(kept=dialog.to_dict(), usage=sim.usage, counters=Counter({f"made:{plan.kind}": 1}))
+    dialog.meta["tokens"] = tokens = _tokens(sim)
+    return Outcome(kept=dialog.to_dict(), usage=sim.usage,
+                   counters=Counter({TURNS: dialog.meta["turns"], TOKENS: tokens["prompt"] + tokens["completion"]}))
 
 
-def kind_summary(out: Path, rejected: Path | None) -> dict[str, dict[str, Any]]:
-    """Per kind, over the whole output (resumed runs included): made, dropped by reason, turns, tokens."""
-    kinds: dict[str, dict[str, Any]] = defaultdict(lambda: {"made": 0, "dropped": Counter(), "turns": 0, "tokens": 0})
-    if Path(out).exists():
-        for _, rec in iter_jsonl(out):
-            row = kinds[rec.get("kind", "?")]
-            row["made"] += 1
-            row["turns"] += rec["meta"].get("turns", 0)
-            tokens = rec["meta"].get("tokens", {})
-            row["tokens"] += tokens.get("prompt", 0) + tokens.get("completion", 0)
-    if rejected is not None and Path(rejected).exists():
-        for _, rec in iter_jsonl(rejected):
-            kinds[rec.get("kind", "unknown")]["dropped"][rec.get("reason", "?")] += 1
-    return {kind: {"made": row["made"], "dropped": dict(row["dropped"]),
-                   "mean_turns": round(row["turns"] / row["made"], 2) if row["made"] else 0.0,
-                   "tokens": row["tokens"]} for kind, row in sorted(kinds.items())}
+def dialog_figures(stats: RunStats, out: Path | None = None) -> dict[str, Any]:
+    """gen-dialogs' own figures, from the per-kind counts: made, dropped by reason, mean turns, tokens
+    of the kept dialogs, and the records of each given-up kind that moved to the others."""
+    kinds = {kind: {"made": s.kept, "dropped": dict(s.reasons),
+                    "mean_turns": round(s.counters[TURNS] / s.kept, 2) if s.kept else 0.0,
+                    "tokens": s.counters[TOKENS]} for kind, s in sorted(stats.strata.items())}
+    given_up = {kind: s.counters[GIVEN_UP] for kind, s in stats.strata.items() if s.counters[GIVEN_UP]}
+    return {"kinds": kinds, "given_up": given_up}
 
 
 def kind_rows(summary: dict[str, dict[str, Any]], quotas: dict[str, int] | None = None,
@@ -201,10 +196,8 @@ async def gen_dialogs(llm: LLMClient, apis: list[Api], *, out: Path, seed: int =
 
     quotas = allocate(count, weights)  # the mix exactly, every kind at least once when the count allows
     strata = Strata(quotas, {kind: job_stream(seed, kind) for kind in quotas}, key="kind")
-    stats = await run_jobs((), stage, out=out, rejected=rejected, workers=workers, strata=strata, shard=shard,
-                           label="dialogs", console=console)
-    write_json_atomic(stats_path(out), {**stats.to_dict(), "kinds": kind_summary(out, rejected), "mix": weights,
-                                        "quotas": quotas, "given_up": strata.given_up,
-                                        "unavailable_kinds": missing, "apis": len(library.apis),
-                                        "dependent_links": len(library.links)})
-    return stats
+    facts = {"quotas": quotas, "requested_mix": weights, "unavailable_kinds": missing, "apis": len(library.apis),
+             "dependent_links": len(library.links)}
+    return await run_jobs(strata, stage, out=out, rejected=rejected, stats_file=stats_path(out), name="gen-dialogs",
+                          figures=dialog_figures, facts=facts, workers=workers, shard=shard, label="dialogs",
+                          console=console)

@@ -3,7 +3,8 @@
 Dialogs stream through one at a time (memory stays flat); each is augmented, its names fitted to
 the format's rules (``names``), then formatted, and with ``--chat-template`` (hf) adapted to and
 checked by the template (``chat_templates``); a dialog the format or the template cannot carry is
-counted by reason and listed in ``<out>.skipped.jsonl``. The output appears only when complete.
+counted by reason and listed in ``<out>.skipped.jsonl`` (rejected records, in the runner's one
+shape). The output appears only when complete.
 Counters and settings go to ``<out>.stats.json``; for ShareGPT the ``dataset_info.json`` entry is
 written beside the output.
 """
@@ -23,10 +24,12 @@ from toolace.formats.chat_templates import TemplateAdapter, load_template
 from toolace.formats.names import fit_names
 from toolace.formats.outputs import AtomicOutput
 from toolace.formats.turns import RowProblem
+from toolace.jobs import Outcome, Rejection
 from toolace.jsonl import read_jsonl
 from toolace.options import settle
 from toolace.records import Dialog
-from toolace.runner import RunStats, write_json_atomic
+from toolace.run_stats import RunStats, save_stats
+from toolace.runner import Recorder
 
 
 def beside(out: Path, suffix: str) -> Path:
@@ -65,14 +68,15 @@ async def export_dialogs(source: Path, fmt: str, out: Path, *, seed: int = 0, da
     module, rule = FORMATS[fmt].exporter, FORMATS[fmt].names
     rows_of = _row_maker(fmt, granite_tasks, reasoning)
     adapter = TemplateAdapter(load_template(chat_template), reasoning) if chat_template is not None else None
-    stats, notes, rows = RunStats(), Counter(), Counter()
+    stats = RunStats(runs=1)
     started = time.perf_counter()
     schema = module.parquet_schema() if parquet else None
     with AtomicOutput(out, parquet_schema=schema, json_columns=module.JSON_COLUMNS) as output, \
             AtomicOutput(beside(out, ".skipped.jsonl")) as skipped:
+        recorder = Recorder("export", stats, rejected=skipped)  # rows are written below: a dialog makes several
         for dialog in read_jsonl(source, Dialog):
             dialog, applied = augment(dialog, seed=seed, mask=mask, irrelevance=irrelevance)
-            stats.counters.update(f"augmented: {name}" for name in applied)
+            counters, notes = Counter(f"augmented: {name}" for name in applied), Counter()
             try:
                 renamed = {}
                 if rule is not None:
@@ -81,34 +85,30 @@ async def export_dialogs(source: Path, fmt: str, out: Path, *, seed: int = 0, da
                 if adapter is not None:
                     made = [adapter.adapt(row, dialog.id) for row in made]
             except RowProblem as e:
-                stats.rejected += 1
-                stats.reasons[e.reason] += 1
-                skipped.write({"id": dialog.id, "reason": e.reason, "detail": e.detail})
+                recorder.record(dialog.id, Outcome(rejected=Rejection.of(e.reason, e.detail), counters=counters))
                 continue
-            stats.kept += 1
-            if renamed:
-                rows["dialogs with renamed names"] += 1
+            counters["dialogs with renamed names"] += bool(renamed)
             for row in made:
                 if not with_meta:
                     row.pop("meta", None)
                 elif renamed:
                     row["meta"]["renamed"] = renamed
-                rows["rows written"] += 1
+                counters["rows written"] += 1
                 if "task" in row:
-                    rows[f"rows: {row['task']}"] += 1
+                    counters[f"rows: {row['task']}"] += 1
                 output.write(row)
+            counters.update({f"note: {k}": v for k, v in notes.items()})
+            recorder.record(dialog.id, Outcome(kept=dialog.id, counters=+counters))
     stats.elapsed = time.perf_counter() - started
-    stats.counters.update(rows)
-    stats.counters.update({f"note: {k}": v for k, v in notes.items()})
     if fmt == "sharegpt":
         sharegpt.write_dataset_info(out, dataset_name or f"toolace_{Path(out).name.split('.')[0]}")
-    write_json_atomic(beside(out, ".stats.json"), {
-        **stats.to_dict(), "format": fmt, "source": str(source), "out": str(out),
-        "file_type": "parquet" if parquet else "jsonl",
+    stats.facts = {
+        "format": fmt, "source": str(source), "out": str(out), "file_type": "parquet" if parquet else "jsonl",
         "augment": {"mask_functions": mask, "irrelevance": irrelevance, "seed": seed},
         "names": {"rule": rule.label if rule else None, "policy": names},
         **({"reasoning": True} if reasoning else {}),
         **({"chat_template": adapter.summary()} if adapter is not None else {}),
         **({"granite_tasks": list(granite_tasks)} if fmt == "granite" else {}),
-    })
+    }
+    save_stats(beside(out, ".stats.json"), stats, "export")
     return stats

@@ -20,6 +20,7 @@ from toolace.formats.outputs import parquet_columns, text_turns
 from toolace.formats.jsontext import dumps, encode_content
 from toolace.formats.tools import plain_tool
 from toolace.formats.turns import RowProblem, call_dict, row_meta, turns
+from toolace.jsonl import write_json_atomic
 from toolace.records import Dialog
 
 NAME = "sharegpt"
@@ -44,7 +45,6 @@ def write_dataset_info(out: Path, dataset_name: str) -> Path:
     path = Path(out).parent / "dataset_info.json"
     info = json.loads(path.read_text()) if path.exists() else {}
     info[dataset_name] = dataset_info_entry(Path(out).name)
-    from toolace.runner import write_json_atomic
     write_json_atomic(path, info)
     return path
 

@@ -102,7 +102,7 @@ class RejectionStats:
     verify_rejected: int = 0
     checks: Counter = field(default_factory=Counter)  # check -> rejected dialogs failing it
     layers: Counter = field(default_factory=Counter)  # verdict layer -> rejected dialogs
-    verify_reasons: Counter = field(default_factory=Counter)  # rows without a verdict (engine errors)
+    verify_reasons: Counter = field(default_factory=Counter)  # rows naming no failed check, by reason
     stage_reasons: dict[str, Counter] = field(default_factory=dict)  # "apis" -> reason -> rows
     rows: dict[str, int] = field(default_factory=dict)  # rejected file -> rows
 
@@ -350,26 +350,25 @@ def _dialog_stats(path: Path) -> DialogStats:
 
 
 def _rejections(path: Path, stats: RejectionStats) -> None:
-    """Count a rejected file: verdict failures for the verifier's, reasons for the other stages'."""
+    """Count a rejected file (records in the runner's one shape, ``toolace.jobs.Rejection``): failed
+    checks and layers (the verifier's reason) for the verifier's, reasons for the other stages'."""
     verifier = path.name in VERIFY_REJECTED
     if verifier:
         stats.verify_files.append(path.name)
-    reasons = Counter()
-    rows = 0
+    reasons, rows = Counter(), 0
     for row in _objects(path):
         rows += 1
-        verdict = row.get("verdict")
+        reason = str(row.get("reason") or "unknown")
+        failures = row.get("failures") if isinstance(row.get("failures"), list) else []
+        checks = {str(f.get("check")) for f in failures if isinstance(f, dict) and f.get("check")}
         if not verifier:
-            reasons[str(row.get("reason") or "unknown")] += 1
-            continue
-        stats.verify_rejected += 1
-        if not isinstance(verdict, dict):  # an engine failure: the runner writes {id, reason, error}
-            stats.verify_reasons[str(row.get("reason") or "unknown")] += 1
-            continue
-        stats.layers[str(verdict.get("layer", "unknown"))] += 1
-        failures = verdict.get("failures") if isinstance(verdict.get("failures"), list) else []
-        checks = {str(f.get("check")) for f in failures if isinstance(f, dict)}
-        stats.checks.update(checks or {"(no check named)"})
+            reasons[reason] += 1
+        elif checks:
+            stats.layers[reason] += 1
+            stats.checks.update(checks)
+        else:
+            stats.verify_reasons[reason] += 1
+    stats.verify_rejected += rows if verifier else 0
     stats.rows[path.name] = rows
     if not verifier:
         stats.stage_reasons[path.name.removesuffix(".rejected.jsonl")] = reasons

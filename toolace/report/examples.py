@@ -8,6 +8,7 @@ dialog every failure with its check id. Files are read only until enough example
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -31,14 +32,24 @@ CSS = """
 """
 
 
-def pick(path: Path | None, count: int) -> list[dict[str, Any]]:
-    """Up to ``count`` records of ``path``, one kind after another, so that every kind shows early."""
+def as_dialog(row: dict[str, Any]) -> dict[str, Any]:
+    """A rejected record (the runner's one shape) as the dialog it dropped, carrying the failures."""
+    record = row.get("record") if isinstance(row.get("record"), dict) else {}
+    verdict = record.get("verdict") if isinstance(record.get("verdict"), dict) else {}
+    return {**record, "id": row.get("id"), "verdict": {**verdict, "failures": row.get("failures") or []},
+            "reason": row.get("reason")}
+
+
+def pick(path: Path | None, count: int, read: Callable[[dict], dict] = lambda r: r) -> list[dict[str, Any]]:
+    """Up to ``count`` records of ``path`` (each as ``read`` gives it), one kind after another, so that
+    every kind shows early."""
     if path is None or not path.is_file():
         return []
     by_kind: dict[str, list[dict]] = {}
-    for _, record in iter_jsonl(path):
-        if not isinstance(record, dict):
+    for _, row in iter_jsonl(path):
+        if not isinstance(row, dict):
             continue
+        record = read(row)
         group = by_kind.setdefault(str(record.get("kind", "imported")), [])
         if len(group) < count:
             group.append(record)
@@ -85,7 +96,7 @@ def chat_html(record: dict[str, Any]) -> str:
                         + (f" <small>({escape(str(f['path']))})</small>" if f.get("path") else "") + "</li>"
                         for f in verdict["failures"] if isinstance(f, dict))
         parts.append(f'<ul class="failures">{items}</ul>')
-    elif record.get("reason"):  # an engine failure recorded by the runner
+    elif record.get("reason"):  # dropped with no check named
         parts.append(f'<ul class="failures"><li><code>{escape(str(record["reason"]))}</code></li></ul>')
     parts.append("</div>")
     return "".join(parts)
@@ -98,9 +109,9 @@ def _first(run_dir: Path, names: tuple[str, ...]) -> Path | None:
 def examples_html(run_dir: Path, count: int = 4) -> str:
     """The page section body: kept examples, then rejected ones, or a note of what is missing."""
     out = []
-    for title, names in (("Kept", KEPT_FILES), ("Rejected", REJECTED_FILES)):
+    for title, names, read in (("Kept", KEPT_FILES, lambda r: r), ("Rejected", REJECTED_FILES, as_dialog)):
         path = _first(run_dir, names)
-        records = pick(path, count)
+        records = pick(path, count, read)
         out.append(f"<h3>{title} ({escape(path.name) if path else 'no file'})</h3>")
         out += [chat_html(r) for r in records] or ['<p class="missing">Missing: no dialogs to show.</p>']
     return "".join(out)

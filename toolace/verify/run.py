@@ -7,7 +7,6 @@ is written, then runs the stage through the shared runner (resumable by dialog i
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,11 +17,14 @@ from rich.console import Console
 
 from toolace.config import VerifyConfig
 from toolace.errors import InputError
+from toolace.job_sources import JobList
+from toolace.jobs import Job, Outcome, Rejection
 from toolace.jsonl import iter_jsonl
 from toolace.llm.base import LLMClient
 from toolace.options import settle
 from toolace.records import Verdict
-from toolace.runner import Job, Outcome, RunStats, rejected_path, run_jobs, stats_path, write_json_atomic
+from toolace.run_stats import RunStats
+from toolace.runner import rejected_path, run_jobs, stats_path
 from toolace.verify.config import RuleConfig
 from toolace.verify.execution import ToolExecutor, execution_failures
 from toolace.verify.judge import DialogJudge, judge_prompts
@@ -66,8 +68,8 @@ class Verifier:
             outcome.counters["dialogs with warnings"] += 1
         if verdict.passed:
             outcome.kept = record
-        else:
-            outcome.rejected, outcome.reason = record, layer
+        else:  # rejected by the layer that found it wrong, with every failure and the dialog as judged
+            outcome.rejected = Rejection(layer, [f.to_dict() for f in failures], record=record)
         return outcome
 
 
@@ -118,30 +120,25 @@ async def verify_dialogs(
     if llm is not None:
         verifier.judge = DialogJudge(llm, concurrency=workers, config=config)
         verifier.provenance = {"judge_model": llm.model, "prompts": judge_prompts()}
-    started = time.perf_counter()
     try:
         if exec_tools is not None:
             verifier.executor = ToolExecutor(exec_tools, timeout=exec_timeout)
             verifier.executor.start()
             verifier.provenance = {**(verifier.provenance or {}), "exec_tools": str(exec_tools)}
         # Rule-only samples never wait on I/O, so extra workers only add scheduling overhead.
-        stats = await run_jobs(dialog_jobs(inputs), verifier.check, out=out, rejected=rejected,
-                               workers=workers if (llm or exec_tools) else min(workers, 4), total=total,
-                               shard=shard, label="verifying", console=console)
+        return await run_jobs(JobList(dialog_jobs(inputs), total), verifier.check, out=out, rejected=rejected,
+                              stats_file=stats_path(out), name="verify", figures=verify_figures,
+                              facts={"input": total}, workers=workers if (llm or exec_tools) else min(workers, 4),
+                              shard=shard, label="verifying", console=console)
     finally:
         if verifier.executor is not None:
             verifier.executor.close()
-    stats.counters["input"] = total
-    write_json_atomic(stats_path(out), {**stats.to_dict(), **verify_figures(stats),
-                                        "wall_s": round(time.perf_counter() - started, 3)})
-    return stats
 
 
-def verify_figures(stats: RunStats) -> dict[str, Any]:
-    """The verify-specific figures of a run: failures per check id, judge calls asked and saved."""
+def verify_figures(stats: RunStats, out: Path | None = None) -> dict[str, Any]:
+    """verify's own figures, from the counts: failures per check id, judge calls asked and saved."""
     counters = stats.counters
     return {
-        "input": counters.get("input", 0),
         "failures_by_check": _by_check(counters, "check:"),
         "warnings_by_check": _by_check(counters, "warning:"),
         "dialogs_with_warnings": counters.get("dialogs with warnings", 0),
@@ -158,7 +155,7 @@ def _by_check(counters, prefix: str) -> dict[str, int]:
 def summary_rows(stats: RunStats) -> list[tuple[str, Any]]:
     """Extra rows for the end-of-run table."""
     figures = verify_figures(stats)
-    rows: list[tuple[str, Any]] = [("input dialogs", figures["input"]), ("failures by check", "")]
+    rows: list[tuple[str, Any]] = [("input dialogs", stats.facts.get("input", 0)), ("failures by check", "")]
     rows += [(f"  {check}", n) for check, n in figures["failures_by_check"].items()]
     if figures["warnings_by_check"]:
         rows.append(("dialogs with warnings", f"{figures['dialogs_with_warnings']} (kept unless --strict)"))
