@@ -13,7 +13,7 @@ from verify_samples import good
 
 from toolace.apis.synth import synth_apis
 from toolace.dialogs import gen_dialogs
-from toolace.dialogs.fake_agents import agent_responder
+from toolace.testing.responders import agent_responder
 from toolace.formats.export import export_dialogs
 from toolace.formats.imports import import_apis, import_dialogs
 from toolace.grow_tree import grow_tree
