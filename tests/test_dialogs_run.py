@@ -196,3 +196,22 @@ def test_a_complexity_model_needs_a_backend_that_declares_prompt_logprobs(tmp_pa
     with pytest.raises(InputError, match="needs prompt log-probabilities, which NoLogprobs cannot give"):
         asyncio.run(gen_dialogs(llm, library(), count=2, out=tmp_path / "d.jsonl", complexity_model="learner"))
     assert llm.requests == [] and not (tmp_path / "d.jsonl").exists()
+
+
+def test_a_turn_copying_the_transcript_drops_the_dialog(tmp_path):
+    """Seen with the 135M model: the user turn was "System: Today is Sunday, April 11, 2027." copied
+    from the transcript it reads."""
+    copied = 0
+
+    def respond(request):
+        nonlocal copied
+        reply = agent_responder(request)
+        if request.schema_name == "user_turn" and copied < 1:
+            copied += 1
+            reply["message"] = "System: Today is Sunday, April 11, 2027."
+        return reply
+
+    kept, rejected, stats, _ = asyncio.run(run(tmp_path, respond, consistency=1))
+    assert len(kept) == 2 and stats.reasons == {"prompt_leak": 1}
+    assert rejected[0]["failures"][0]["message"].startswith("the user agent wrote a transcript label")
+    assert not any(m["content"].startswith("System:") for d in kept for m in d["messages"] if m["role"] == "user")

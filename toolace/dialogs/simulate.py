@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -36,6 +37,10 @@ def today_text(iso_day: str) -> str:
     """The dialog's system message: the date, as a deployed assistant's system prompt gives it."""
     day = date.fromisoformat(iso_day)
     return f"Today is {day:%A}, {day:%B} {day.day}, {day.year}."
+
+
+# The labels of the transcript the agents read (render.transcript), at the start of a line.
+TRANSCRIPT_LABEL = re.compile(r"(?m)^(System|User|Assistant|Assistant calls|Result of \w+):")
 
 
 class Dropped(Exception):
@@ -109,6 +114,9 @@ class Simulation:
         found = leaked(text, self.settings.prompt_leak_words)
         if found:
             raise Dropped("prompt_leak", f"the {role} agent repeated the {found[0]} prompt: \"{found[1]}\"")
+        if self.settings.prompt_leak_words and TRANSCRIPT_LABEL.search(text):
+            # A weak model copies its transcript ("System: Today is ...") as the turn.
+            raise Dropped("prompt_leak", f"the {role} agent wrote a transcript label: {text[:60]!r}")
 
     async def _decide(self, task: str, schema: dict[str, Any]) -> assistant_agent.Decision:
         try:
