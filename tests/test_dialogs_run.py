@@ -160,17 +160,22 @@ async def test_a_parallel_turn_that_repeats_a_call_is_dropped(tmp_path):
         assert len({c["name"] for c in calls}) == len(calls)  # only mixed-API turns got through
 
 
-async def test_a_turn_that_leaks_the_prompt_drops_the_dialog_at_once(tmp_path):
-    leaks = 0
+def first_user_turn(rewrite):
+    """A responder whose first user turn is ``rewrite(message)``; every other reply is a valid instance."""
+    done = False
 
     def respond(request):
-        nonlocal leaks
+        nonlocal done
         reply = agent_responder(request)
-        if request.schema_name == "user_turn" and leaks < 1:
-            leaks += 1
-            reply["message"] = "Your task: Ask for something that needs it. " + reply["message"]
+        if request.schema_name == "user_turn" and not done:
+            done = True
+            reply["message"] = rewrite(reply["message"])
         return reply
+    return respond
 
+
+async def test_a_turn_that_leaks_the_prompt_drops_the_dialog_at_once(tmp_path):
+    respond = first_user_turn(lambda message: "Your task: Ask for something that needs it. " + message)
     kept, rejected, stats, llm = await run(tmp_path, respond, consistency=1)
     assert len(kept) == 2 and stats.reasons == {"prompt_leak": 1}
     assert rejected[0]["reason"] == "prompt_leak"
@@ -201,16 +206,7 @@ def test_a_complexity_model_needs_a_backend_that_declares_prompt_logprobs(tmp_pa
 def test_a_turn_copying_the_transcript_drops_the_dialog(tmp_path):
     """Seen with the 135M model: the user turn was "System: Today is Sunday, April 11, 2027." copied
     from the transcript it reads."""
-    copied = 0
-
-    def respond(request):
-        nonlocal copied
-        reply = agent_responder(request)
-        if request.schema_name == "user_turn" and copied < 1:
-            copied += 1
-            reply["message"] = "System: Today is Sunday, April 11, 2027."
-        return reply
-
+    respond = first_user_turn(lambda message: "System: Today is Sunday, April 11, 2027.")
     kept, rejected, stats, _ = asyncio.run(run(tmp_path, respond, consistency=1))
     assert len(kept) == 2 and stats.reasons == {"prompt_leak": 1}
     assert rejected[0]["failures"][0]["message"].startswith("the user agent wrote a transcript label")
