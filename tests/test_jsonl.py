@@ -56,3 +56,11 @@ def test_model_validation_error_names_line_and_field(tmp_path):
 def test_missing_file_is_one_line_error(tmp_path):
     with pytest.raises(InputError, match="nope.jsonl: cannot read"):
         list(read_jsonl(tmp_path / "nope.jsonl"))
+
+
+def test_writer_keeps_an_integer_beyond_64_bits(tmp_path):
+    path = tmp_path / "big.jsonl"
+    with JsonlWriter(path) as w:
+        w.write({"id": "a", "enum": [2**70, 3]})
+    assert path.read_text() == '{"id":"a","enum":[1180591620717411303424,3]}\n'
+    assert list(read_jsonl(path)) == [{"id": "a", "enum": [1.1805916207174113e21, 3]}]

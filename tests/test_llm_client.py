@@ -1,9 +1,10 @@
 import asyncio
 
+import orjson
 import pytest
 
 from toolace.errors import EngineError, StructuredOutputError
-from toolace.llm.base import LLMClient, Usage
+from toolace.llm.base import LLMClient, Usage, parse_structured
 from toolace.llm.fake import Reply, ScriptedLLM
 from toolace.llm.openai_client import OpenAIClient
 from toolace.testing.fake_server import Action, FakeOpenAIServer, drop, garbage, hang, reply, status
@@ -147,3 +148,12 @@ async def test_raw_control_characters_in_strings_are_accepted():
     llm = ScriptedLLM(['{"city": "Par\tis", "temp": 3}'])
     result = await llm.chat(ASK, schema=SCHEMA)
     assert result.parsed == {"city": "Par\tis", "temp": 3} and result.attempts == 1
+
+
+def test_integers_beyond_64_bits_read_as_orjson_reads_them_whichever_parser_runs():
+    """The 135M engine wrote a 30-digit enum value beside a raw tab; the record must stay writable."""
+    schema = {"type": "object", "properties": {"enum": {"type": "array"}}}
+    for text in ('{"enum": [1, 123456789012345678901234567890]}', '{"enum": [1, 123456789012345678901234567890], "s": "\t"}'):
+        obj, problem = parse_structured(text, schema)
+        assert problem is None and obj["enum"] == [1, 1.2345678901234568e29], text
+        assert orjson.dumps(obj)

@@ -27,8 +27,14 @@ def test_verify_runs_both_layers_on_the_engine(engine, tmp_path):
                           "--base-url", engine.base_url, "--model", engine.model, "--workers", "8"],
                          capture_output=True, text=True, timeout=600, env=env)
     assert out.returncode == 0, out.stderr
-    records = [json.loads(line) for name in ("v.jsonl", "v.rejected.jsonl") if (tmp_path / name).exists()
-               for line in (tmp_path / name).read_text().splitlines()]
+    def read(name):
+        path = tmp_path / name
+        return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    rejected = read("v.rejected.jsonl")
+    for rejection in rejected:  # the runner's one rejected shape: the layer that said no, the dialog as judged
+        assert rejection["stage"] == "verify" and rejection["reason"] == "model"
+        assert rejection["failures"] == rejection["record"]["verdict"]["failures"]
+    records = read("v.jsonl") + [rejection["record"] for rejection in rejected]
     assert sorted(r["id"] for r in records) == ["d0", "d1", "d2"]
     for record in records:
         verdict = record["verdict"]

@@ -6,6 +6,7 @@ writers cut it off before appending, so a resumed run never glues a new record o
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Iterator
@@ -25,7 +26,12 @@ M = TypeVar("M", bound=BaseModel)
 def _dumps(record: Any) -> bytes:
     if isinstance(record, BaseModel):
         record = record.to_dict() if hasattr(record, "to_dict") else record.model_dump(mode="json")
-    return orjson.dumps(record) + b"\n"
+    try:
+        return orjson.dumps(record) + b"\n"
+    except orjson.JSONEncodeError:
+        # an integer beyond 64 bits (imported data, a model's digits): the standard library writes
+        # it exactly; orjson reads it back as a float
+        return json.dumps(record, separators=(",", ":")).encode() + b"\n"
 
 
 def cut_torn_tail(path: Path) -> int:

@@ -149,12 +149,19 @@ def validator_for(schema: dict[str, Any]) -> Draft202012Validator:
 _FENCED = re.compile(r"```(?:json)?\s*\n?(.*?)```", re.S)
 
 
+def _int64_or_float(digits: str) -> int | float:
+    """An integer literal as orjson reads it: a float beyond the signed/unsigned 64-bit range."""
+    value = int(digits)
+    return value if -(2**63) <= value < 2**64 else float(value)
+
+
 def _loads(text: str) -> Any:
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
-        # grammar-constrained engines can let raw control characters (tabs) into strings
-        return json.loads(text, strict=False)
+        # grammar-constrained engines can let raw control characters (tabs) into strings; numbers
+        # are read as orjson reads them, so a record parsed here can always be written back
+        return json.loads(text, strict=False, parse_int=_int64_or_float)
 
 
 def parse_structured(text: str, schema: dict[str, Any]) -> tuple[Any, str | None]:
