@@ -152,3 +152,57 @@ def test_a_tuple_parameter_is_decoded_position_by_position():
                      "minItems": 2, "maxItems": 2}
     assert valid(schema, {"point": [59.9, 10.7]}) and not valid(schema, {"point": ["59.9", "10.7"]})
     assert grammar_safe(schema)
+
+
+def test_an_email_a_person_gives_is_accepted_exactly():
+    """Review round 5: 'dana.whitfield@northbanklending.com' (a 16-character domain label) was refused,
+    so the strong model had to send a corrupted address."""
+    validator = Draft202012Validator(decodable({"type": "string", "format": "email"}))
+    for good in ("dana.whitfield@northbanklending.com", "Ana.Lopez+travel@mail.example.co.uk", "x@a-b.io"):
+        assert validator.is_valid(good), good
+    for bad in ("dana.whitfield", "a@b", "a b@example.com", "a@example.c"):
+        assert not validator.is_valid(bad), bad
+
+
+def test_a_result_list_has_room_for_the_items_a_call_asks_for():
+    """Review round 5: top_products_limit=10 against a cap of 8 forced an incomplete result."""
+    from toolace.dialogs.schemas import ASKED_ITEMS, RESULT_ITEMS, asked_items
+    api = Api(name="top_products", description="Best-selling products of a store.",
+              parameters={"type": "object", "properties": {"top_products_limit": {"type": "integer"},
+                                                           "store": {"type": "string"}}},
+              returns={"type": "object", "properties": {
+                  "top_products": {"type": "array", "items": {"type": "string"}},
+                  "badges": {"type": "array", "maxItems": 12, "items": {"type": "string"}}}})
+    assert asked_items({"top_products_limit": 18, "store": "s1"}) == 18 and asked_items({"store": "s1"}) == 0
+    assert asked_items({"limit": True, "count": 0}) == 0  # a flag or zero asks for nothing
+    props = result_schema(api, arguments={"top_products_limit": 18})["properties"]
+    assert props["top_products"]["maxItems"] == 18 and props["badges"]["maxItems"] == 12  # the API's own bound
+    assert result_schema(api, arguments={"top_products_limit": 500})["properties"]["top_products"]["maxItems"] \
+        == ASKED_ITEMS
+    assert result_schema(api, arguments={"top_products_limit": 3})["properties"]["top_products"]["maxItems"] \
+        == RESULT_ITEMS  # a page is never smaller than usual (the model returns what was asked)
+    assert result_schema(api, arguments={"top_products_limit": 18}, empty=True)["properties"]["top_products"] \
+        == {"type": "array", "maxItems": 0}
+
+
+def test_a_search_fails_with_a_service_error_never_not_found():
+    """Review round 5: NOT_FOUND from a search is unnatural; a search that finds nothing returns an empty list."""
+    from toolace.dialogs.schemas import ERROR_CODES, error_codes
+    search = Api(name="search_fact_checks", description="Search fact checks.",
+                 parameters={"type": "object", "properties": {"q": {"type": "string"}}},
+                 returns={"type": "object", "properties": {"items": {"type": "array", "items": {"type": "string"}}}})
+    details = Api(name="get_fact_check", description="One fact check.",
+                  parameters={"type": "object", "properties": {"id": {"type": "string"}}},
+                  returns={"type": "object", "properties": {"verdict": {"type": "string"}}})
+    assert "NOT_FOUND" not in error_codes(search) and set(error_codes(search)) == set(ERROR_CODES) - {"NOT_FOUND"}
+    assert error_codes(details) == ERROR_CODES
+
+
+def test_every_format_pattern_compiles_in_the_engines_grammar_compiler():
+    import xgrammar
+
+    from toolace.dialogs.schemas import _FORMAT_PATTERNS
+    for fmt, pattern in _FORMAT_PATTERNS.items():
+        assert decodable({"type": "string", "format": fmt}) == {"type": "string", "pattern": pattern}
+        xgrammar.Grammar.from_json_schema(json.dumps({"type": "object", "properties": {"v": {"type": "string",
+                                                                                           "pattern": pattern}}}))

@@ -66,6 +66,11 @@ def test_api_design_counts_fit_the_schema_bounds():
     assert f'"parameters": the inputs, 1 to {MAX_PARAMETERS}.' in text
     assert f'"returns": the fields of the result, 1 to {MAX_FIELDS},' in text
     assert f"records with 1 to {MAX_FIELDS} fields" in text and f"its 1 to {MAX_FIELDS} fields" in text
+    # length caps are stated where the field is named (an unstated cap refused a strong model's answers)
+    description = SPEC_SCHEMA["properties"]["description"]["maxLength"]
+    assert f"when to use it, at most {description} characters." in text
+    inner = SPEC_SCHEMA["properties"]["parameters"]["items"]["anyOf"][0]["properties"]["description"]["maxLength"]
+    assert f'"description" (at most {inner} characters)' in text
     enum = SPEC_SCHEMA["properties"]["parameters"]["items"]["anyOf"][0]["properties"]["enum"]
     assert f'"enum" ({enum["minItems"]} to {enum["maxItems"]} allowed values' in text
     low, high = map(int, re.search(r"(\d+) to (\d+) parameters", mutation_instructions()["add_parameters"]).groups())
@@ -124,6 +129,11 @@ def test_assistant_prompt_names_exactly_the_fields_of_its_step(name, step):
         if sources:  # the allowed sources are listed as the schema's own enum
             allowed = sources["items"]["properties"]["source"]["enum"]
             assert "<one of " + ", ".join(f'"{v}"' for v in allowed) + ">" in text
+    for field in ("intent", "message"):  # every length cap of a written field is stated beside it
+        sub = schema["properties"]["thought"]["properties"].get(field) or schema["properties"]["action"][
+            "properties"].get(field)
+        if sub:
+            assert f"at most {sub['maxLength']} characters>" in text, (name, field)
 
 
 def test_user_prompt_names_exactly_the_message_field():

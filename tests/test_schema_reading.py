@@ -175,3 +175,41 @@ def test_a_pattern_valid_only_without_the_u_flag_is_a_blemish_and_still_checked(
     failures, warnings = verdict(call_dialog(tool, {"c": value}))
     assert failures == [] and [w.check for w in warnings] == ["invalid_schema"]
     assert checks(call_dialog(tool, {"c": "nope"})) == ["pattern_mismatch"]
+
+
+def test_reading_keeps_the_order_of_properties():
+    """Resolved schemas keep the declared order: it is the order the assistant sees and writes arguments in."""
+    schema = {"type": "object", "$defs": {"A": {"type": "object", "properties": {"zip": {"type": "string"},
+                                                                                 "city": {"type": "string"}}}},
+              "properties": {"weight_kg": {"type": "number"}, "to": {"$ref": "#/$defs/A"}}}
+    for _ in range(2):  # the second read comes from the cache
+        view = resolved(schema)
+        assert list(view["properties"]) == ["weight_kg", "to"]
+        assert list(view["properties"]["to"]["properties"]) == ["zip", "city"]
+
+
+def test_the_assistant_sees_the_fields_of_a_record_parameter():
+    """Review round 5: 'filters (object)' without its fields left the assistant guessing field names."""
+    from toolace.dialogs.render import api_text
+    api = ship_parcel()
+    api.parameters["properties"]["items"] = {"type": "array", "description": "What is in the parcel.",
+                                             "items": {"type": "object", "properties": {
+                                                 "sku": {"type": "string", "description": "Stock code."},
+                                                 "qty": {"type": "integer"}}, "required": ["sku"]}}
+    assert api_text(api).splitlines() == [
+        "- ship_parcel: Book a parcel shipment.",
+        "    to (record with the fields below, required): Destination.",
+        "        city (string, required): City.",
+        "        zip (string, required): Postal code.",
+        "    weight_kg (number, required): Weight.",
+        "    items (array of records, each with the fields below): What is in the parcel.",
+        "        sku (string, required): Stock code.",
+        "        qty (integer)",
+    ]
+
+
+def test_a_long_description_is_cut_at_a_word_boundary():
+    from toolace.dialogs.render import _clip
+    assert _clip("Return a step-by-step explanation of the claim", 30) == "Return a step-by-step…"
+    assert _clip("short", 30) == "short"
+    assert _clip("x" * 50, 10) == "x" * 9 + "…"  # no space: cut where the limit falls

@@ -116,7 +116,7 @@ def read_schema(schema: Any, root: Any = None) -> SchemaView:
     if root is not None:  # a large document: not worth a cache key
         return _read(schema, root)
     try:
-        key = orjson.dumps([schema, root], option=orjson.OPT_SORT_KEYS)
+        key = orjson.dumps([schema, root])  # not sorted: the order of properties is kept (it is the order shown)
     except TypeError:
         return _read(schema, root)
     view = _cached_read(key)

@@ -22,7 +22,7 @@ FORMATS = ["date", "date-time", "time", "email", "uri", "uuid", "ipv4"]
 NAME = r"^[a-z][a-z0-9_]{2,47}$"
 PARAM_NAME = r"^[a-z][a-z0-9_]{0,31}$"
 MAX_PARAMETERS = 8
-MAX_FIELDS = 6  # result fields, and the fields of one object or list item
+MAX_FIELDS = 8  # result fields, and the fields of one object or list item (an OHLCV bar with symbol and date: 7)
 
 _CONSTRAINTS = {
     "enum": {"type": "array", "minItems": 2, "maxItems": 6, "items": {"type": "string", "minLength": 1, "maxLength": 32}},
@@ -34,7 +34,7 @@ _CONSTRAINTS = {
 }
 _BASE = {  # what every parameter and field has
     "name": {"type": "string", "pattern": PARAM_NAME},
-    "description": {"type": "string", "minLength": 3, "maxLength": 150},
+    "description": {"type": "string", "minLength": 3, "maxLength": 150},  # stated in prompts/api_synth.txt
     "required": {"type": "boolean"},
 }
 _PLAIN_ITEMS = {"type": "object", "properties": {"type": {"enum": SCALARS}}, "required": ["type"],
@@ -81,7 +81,7 @@ SPEC_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
         "name": {"type": "string", "pattern": NAME},
-        "description": {"type": "string", "minLength": 10, "maxLength": 200},
+        "description": {"type": "string", "minLength": 10, "maxLength": 250},  # stated in prompts/api_synth.txt
         "parameters": {"type": "array", "minItems": 1, "maxItems": MAX_PARAMETERS, "items": _PARAMETER},
         "returns": {"type": "array", "minItems": 1, "maxItems": MAX_FIELDS, "items": _RESULT_FIELD},
     },

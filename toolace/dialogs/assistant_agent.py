@@ -25,7 +25,7 @@ from toolace.prompts import load_prompt
 PROMPT = "dialog_assistant"
 # Enough for the schema bounds even in digits (one token each for this tokenizer family).
 CALL_MAX_TOKENS = 800
-TEXT_MAX_TOKENS = 900
+TEXT_MAX_TOKENS = 1150
 
 
 # What each field of the reply holds, in the words of the prompt's reply shape (``reply_shape``).
@@ -44,8 +44,9 @@ def reply_shape(schema: dict[str, Any]) -> str:
     def shape(key: str, sub: dict[str, Any]) -> str:
         if "const" in sub:
             return orjson.dumps(sub["const"]).decode()
-        if key in FIELD_TEXT:
-            return f"<{FIELD_TEXT[key]}>"
+        if key in FIELD_TEXT:  # a length cap is said, or a normal answer is refused for it unseen
+            cap = f", at most {sub['maxLength']} characters" if "maxLength" in sub else ""
+            return f"<{FIELD_TEXT[key]}{cap}>"
         if "enum" in sub:
             return "<one of " + ", ".join(orjson.dumps(v).decode() for v in sub["enum"]) + ">"
         if sub.get("type") == "array":

@@ -12,17 +12,22 @@ from typing import Any
 import orjson
 
 from toolace.records import Api
+from toolace.schema_reading import resolved
 
-DESCRIPTION_CHARS = 160
-PARAM_CHARS = 90
+DESCRIPTION_CHARS = 250  # a synthesised API's description is never cut (its spec allows 250)
+PARAM_CHARS = 160  # nor a parameter's or a field's (150)
 RESULT_CHARS = 2000  # of one tool result inside a transcript (a summary needs the details; the
 # transcript as a whole stays within TRANSCRIPT_CHARS)
 TRANSCRIPT_CHARS = 6000  # the oldest lines go first: the engine has a 4096-token context
 
 
 def _clip(text: str, limit: int) -> str:
+    """``text`` on one line, cut at a word boundary to at most ``limit`` characters."""
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[limit // 2:] else cut).rstrip(" ,;:") + "…"
 
 
 def _type_text(schema: Any) -> str:
@@ -39,14 +44,34 @@ def _type_text(schema: Any) -> str:
 
 
 def api_text(api: Api) -> str:
-    """One tool in a few lines: name, what it does, each parameter with type and need."""
-    lines = [f"- {api.name}: {_clip(api.description, DESCRIPTION_CHARS)}"]
-    required = set(api.required)
-    for name, schema in api.properties.items():
-        about = _clip(schema.get("description", ""), PARAM_CHARS) if isinstance(schema, dict) else ""
+    """One tool in a few lines: name, what it does, each parameter with type and need, and the
+    fields of a record or list-of-records parameter indented under it (a caller must know them)."""
+    parameters = resolved(api.parameters) if isinstance(api.parameters, dict) else {}
+    return "\n".join([f"- {api.name}: {_clip(api.description, DESCRIPTION_CHARS)}",
+                      *_parameter_lines(parameters, "    ")])
+
+
+def _parameter_lines(schema: dict[str, Any], indent: str) -> list[str]:
+    props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    required = set(schema.get("required") or []) if isinstance(schema.get("required"), list) else set()
+    lines = []
+    for name, sub in props.items():
+        sub = sub if isinstance(sub, dict) else {}
+        about = _clip(sub.get("description", ""), PARAM_CHARS)
         need = ", required" if name in required else ""
-        lines.append(f"    {name} ({_type_text(schema)}{need}){': ' + about if about else ''}")
-    return "\n".join(lines)
+        inner = _record(sub.get("items")) if sub.get("type") == "array" else _record(sub)
+        kind = (("array of records, each with the fields below" if sub.get("type") == "array"
+                 else "record with the fields below") if inner else _type_text(sub))
+        lines.append(f"{indent}{name} ({kind}{need}){': ' + about if about else ''}")
+        if inner and len(indent) < 12:
+            lines += _parameter_lines(inner, indent + "    ")
+    return lines
+
+
+def _record(schema: Any) -> dict[str, Any] | None:
+    """``schema`` when it is an object with declared fields, else None."""
+    ok = isinstance(schema, dict) and isinstance(schema.get("properties"), dict) and schema["properties"]
+    return schema if ok else None
 
 
 def tools_text(apis: list[Api]) -> str:

@@ -19,13 +19,16 @@ from toolace.schema_reading import resolved
 ARG_STRING = 60  # characters of an argument string without its own bound
 RESULT_STRING = 80
 MAX_ITEMS = 6  # items of an argument list without its own bound (a user may name several stops or ids)
-RESULT_ITEMS = 8  # one page of a result list (a week of daily figures fits)
+RESULT_ITEMS = 10  # one page of a result list (a week of daily figures, 2 bookmakers x 5 prices fit)
+ASKED_ITEMS = 25  # the most a call asking for more items (limit=20) gets in a top-level result list
 MAX_DEPTH = 4
 OPEN_KEYS = 4  # keys of an object whose fields are not declared (a bounded open shape, never a forced {})
 THOUGHT_SOURCES = ["user", "earlier_result", "default", "inferred"]
 # Errors injected into valid calls (``tool_error_rate``): failures on the service's side or in its data,
 # never INVALID_ARGUMENT, which would blame arguments that are valid.
 ERROR_CODES = ["NOT_FOUND", "RATE_LIMITED", "TIMEOUT", "PERMISSION_DENIED", "UNAVAILABLE"]
+# A parameter asking for a number of items (limit, top_n, max_results, page_size, count, ...).
+_ITEM_COUNT = re.compile(r"(^|_)(limit|count|top|top_n|max_results|max_items|page_size|num|number_of)(_|$)")
 # A result for an API whose definition has no ``returns`` (imported APIs often lack one).
 GENERIC_RETURNS = {"type": "object", "properties": {"result": {"type": "string"}}, "required": ["result"]}
 
@@ -34,7 +37,8 @@ _FORMAT_PATTERNS = {
     # RFC 3339 wants an offset; any offset, so a local time the user gave keeps its own (not forced to Z).
     "date-time": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})$",
     "time": r"^\d{2}:\d{2}(:\d{2})?$",
-    "email": r"^[a-z0-9._]{1,20}@[a-z0-9]{1,15}\.[a-z]{2,4}$",
+    # any address a person gives (the user's value is copied exactly), each part bounded
+    "email": r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63}){0,3}\.[A-Za-z]{2,24}$",
 }
 # Formats xgrammar decodes natively within a bounded length.
 _BOUNDED_FORMATS = {"uuid", "ipv4", "ipv6"}
@@ -182,7 +186,7 @@ def calls_schema(calls: list[tuple[Api, dict[str, Any] | None]]) -> dict[str, An
 
 def thought_schema(tool_names: list[str], argument_names: list[str]) -> dict[str, Any]:
     """The structured thought before a call: intent, chosen tools, the source of every argument."""
-    props: dict[str, Any] = {"intent": {"type": "string", "minLength": 5, "maxLength": 120}}
+    props: dict[str, Any] = {"intent": {"type": "string", "minLength": 5, "maxLength": 200}}
     required = ["intent"]
     if tool_names:
         props["tools"] = {"type": "array", "items": {"enum": sorted(set(tool_names))}, "minItems": 1, "maxItems": 4}
@@ -198,7 +202,7 @@ def thought_schema(tool_names: list[str], argument_names: list[str]) -> dict[str
 
 
 def assistant_schema(action: str, calls: list[tuple[Api, dict[str, Any] | None]] | None = None,
-                     message_bound: int = 700) -> dict[str, Any]:
+                     message_bound: int = 900) -> dict[str, Any]:
     """The assistant's whole reply: ``{"thought": ..., "action": {...}}`` for one planned action.
 
     ``call`` carries the calls; ``ask``, ``answer`` and ``summarize`` carry a message.
@@ -237,6 +241,12 @@ def result_schema(api: Api, pinned: dict[str, dict[str, Any]] | None = None, *,
     for name, value in (arguments or {}).items():
         if name in props and _echoes(props[name], value):
             props[name] = {"const": value}
+    asked = asked_items(arguments or {})
+    declared = resolved(api.returns).get("properties", {}) if asked and api.returns else {}
+    for name, sub in props.items():  # a call asking for 20 items gets room for 20, within the API's own bound
+        own = declared.get(name, {}).get("maxItems") if isinstance(declared.get(name), dict) else None
+        if asked > RESULT_ITEMS and sub.get("type") == "array" and "prefixItems" not in sub:
+            sub["maxItems"] = max(sub["maxItems"], min(asked, ASKED_ITEMS, own if isinstance(own, int) else asked))
     if empty:
         for name, sub in props.items():
             if sub.get("type") == "array":
@@ -254,6 +264,19 @@ def _echoes(schema: dict[str, Any], value: Any) -> bool:
     if isinstance(value, (dict, list)) or value is None or schema.get("type") not in _SCALARS:
         return False
     return Draft202012Validator(schema).is_valid(value)
+
+
+def asked_items(arguments: dict[str, Any]) -> int:
+    """The number of items a call asks for (``limit=20``, ``top_products_limit=10``), else 0."""
+    counts = [value for name, value in arguments.items()
+              if _ITEM_COUNT.search(name) and isinstance(value, int) and not isinstance(value, bool) and value > 0]
+    return max(counts, default=0)
+
+
+def error_codes(api: Api) -> list[str]:
+    """The errors a valid call of ``api`` may meet: a search (a result with a list) that finds
+    nothing returns an empty list, never NOT_FOUND."""
+    return [code for code in ERROR_CODES if code != "NOT_FOUND"] if has_lists(api) else ERROR_CODES
 
 
 def has_lists(api: Api) -> bool:

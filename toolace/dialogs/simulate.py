@@ -17,7 +17,7 @@ from toolace.dialogs import assistant_agent, tool_agent, user_agent
 from toolace.dialogs.leak import LEAK_WORDS, leaked
 from toolace.dialogs.plan import Plan, Step
 from toolace.dialogs.render import tools_text
-from toolace.dialogs.schemas import ERROR_CODES, has_lists
+from toolace.dialogs.schemas import error_codes, has_lists
 from toolace.llm.base import ChatResult, LLMClient, Usage
 
 
@@ -174,7 +174,7 @@ class Simulation:
             link = step.calls[1].link
             pinned = {link.field: step.calls[1].api.properties[link.argument]}
         elif self.rng.random() < self.settings.tool_error_rate:
-            error = self.rng.choice(ERROR_CODES)
+            error = self.rng.choice(error_codes(planned.api))
             self.tool_errors += 1
         elif has_lists(planned.api) and self.rng.random() < self.settings.empty_result_rate:
             empty = True

@@ -45,6 +45,7 @@ TOOL_RESPONSE = SubJudge("bad_tool_response", "judge_tool_response", "bad_result
 REPETITION = SubJudge("repetitive", "judge_repetition", "repetitive")
 SUB_JUDGES = (HALLUCINATION, CONSISTENCY, TOOL_RESPONSE, REPETITION)
 MAX_CHARS = 10000  # of the conversation in a judge prompt (about 2,500 tokens)
+SPEC_CHARS = 3000  # of one called function's definition (a result is checked against its whole returns schema)
 
 MODEL_CHECKS = {
     "hallucinated_value": "an argument value appears neither in the conversation nor in the system prompt",
@@ -143,7 +144,7 @@ class DialogJudge:
                 spec = {"name": api.name, "description": api.description, "parameters": api.parameters}
                 if returns and api.returns is not None:
                     spec["returns"] = api.returns
-                lines.append("[called] " + _cut(orjson.dumps(spec).decode(), 1500))
+                lines.append("[called] " + _cut(orjson.dumps(spec).decode(), SPEC_CHARS))
             else:
                 lines.append(f"- {api.name}: {_cut(api.description, 200)}")
         return "\n".join(lines) or "(no functions offered)"
