@@ -6,7 +6,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from dialog_apis import library
-from toolace.dialogs.schemas import GENERIC_RETURNS, MAX_ITEMS, OPEN_KEYS, assistant_schema, decodable, error_schema, result_schema
+from toolace.dialogs.schemas import (ARG_STRING, GENERIC_RETURNS, MAX_ITEMS, OPEN_KEYS, assistant_schema, decodable,
+                                     error_schema, result_schema)
 from toolace.records import Api
 
 APIS = {a.name: a for a in library()}
@@ -43,10 +44,10 @@ def test_decodable_bounds_strings_arrays_and_free_objects():
     }, "required": ["q", "ghost"]})
     props = schema["properties"]
     assert schema["additionalProperties"] is False and schema["required"] == ["q"]
-    assert props["q"] == {"type": "string", "maxLength": 60}
+    assert props["q"] == {"type": "string", "maxLength": ARG_STRING}
     assert props["tags"] == {"type": "array", "items": {"type": "string", "maxLength": 5}, "maxItems": MAX_ITEMS}
     assert props["when"] == {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
-    assert props["re"] == {"type": "string", "maxLength": 60}
+    assert props["re"] == {"type": "string", "maxLength": ARG_STRING}
     assert props["code"] == {"type": "string", "pattern": "^[A-Z]{3}$"}
     assert props["slug"] == {"type": "string", "maxLength": 30}
     assert props["n"] == {"type": "integer", "maximum": 50}
@@ -56,7 +57,7 @@ def test_decodable_bounds_strings_arrays_and_free_objects():
     assert valid(props["free"], {"level": "high", "count": 3}) and not valid(props["free"], {"deep": {"x": 1}})
     assert props["opt"] == {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}]}
     deepest = props["nested"]["properties"]["a"]["properties"]["b"]["properties"]["c"]
-    assert deepest == {"type": "string", "maxLength": 60}  # depth limit
+    assert deepest == {"type": "string", "maxLength": ARG_STRING}  # depth limit
     Draft202012Validator.check_schema(schema)
 
 
@@ -97,7 +98,7 @@ def test_results_follow_returns_or_a_generic_object_and_pinned_fields_are_requir
     assert result_schema(translate)["required"] == GENERIC_RETURNS["required"]
     find_user = APIS["find_user"]
     pinned = result_schema(find_user, {"user_id": {"type": "string", "description": "Account id"}})
-    assert "user_id" in pinned["required"] and pinned["properties"]["user_id"]["maxLength"] == 60
+    assert "user_id" in pinned["required"] and pinned["properties"]["user_id"]["maxLength"] == ARG_STRING
     assert valid(pinned, {"user_id": "u-1", "name": "Ana"}) and not valid(pinned, {"name": "Ana"})
     assert not valid(result_schema(APIS["get_forecast"]), {})  # every documented field is returned
     assert valid(error_schema("NOT_FOUND"), {"error": {"code": "NOT_FOUND", "message": "No such user"}})
@@ -196,6 +197,19 @@ def test_a_search_fails_with_a_service_error_never_not_found():
                   returns={"type": "object", "properties": {"verdict": {"type": "string"}}})
     assert "NOT_FOUND" not in error_codes(search) and set(error_codes(search)) == set(ERROR_CODES) - {"NOT_FOUND"}
     assert error_codes(details) == ERROR_CODES
+    # Review round 6: PERMISSION_DENIED on a quote the same session had just made was judged implausible.
+    assert error_codes(details, consumer=True) == ["RATE_LIMITED", "TIMEOUT", "UNAVAILABLE"]
+
+
+def test_only_a_search_may_come_back_empty():
+    """Review round 6: a planned empty result emptied a solver's list of steps."""
+    from toolace.dialogs.schemas import is_search
+    lists = {"type": "object", "properties": {"steps": {"type": "array", "items": {"type": "string"}}}}
+    plain = {"type": "object", "properties": {"answer": {"type": "string"}}}
+    assert is_search(Api(name="search_fact_checks", description="Search.", returns=lists))
+    assert is_search(Api(name="list_orders", description="List.", returns=lists))
+    assert not is_search(Api(name="solve_time_zone_word_problem", description="Solve.", returns=lists))
+    assert not is_search(Api(name="find_user", description="Find.", returns=plain))
 
 
 def test_every_format_pattern_compiles_in_the_engines_grammar_compiler():

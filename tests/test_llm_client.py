@@ -153,7 +153,8 @@ async def test_raw_control_characters_in_strings_are_accepted():
 def test_integers_beyond_64_bits_read_as_orjson_reads_them_whichever_parser_runs():
     """The 135M engine wrote a 30-digit enum value beside a raw tab; the record must stay writable."""
     schema = {"type": "object", "properties": {"enum": {"type": "array"}}}
-    for text in ('{"enum": [1, 123456789012345678901234567890]}', '{"enum": [1, 123456789012345678901234567890], "s": "\t"}'):
+    big = "123456789012345678901234567890"
+    for text in (f'{{"enum": [1, {big}]}}', f'{{"enum": [1, {big}], "s": "\t"}}'):
         obj, problem = parse_structured(text, schema)
         assert problem is None and obj["enum"] == [1, 1.2345678901234568e29], text
         assert orjson.dumps(obj)

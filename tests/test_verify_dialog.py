@@ -89,7 +89,7 @@ def test_quoted_names_and_a_stray_word_are_not_a_language_switch():
     ("", "empty reply"), ("   ", "empty reply"), ("It is 21 °C in Paris and the", "mid-sentence on 'the'"),
     ("The forecast (from Météo", "unclosed '('"), ("It is 21 °C,", "ends on ','"),
     ("Here you go:\n```json\n{\"temp\": 21}", "unclosed"), ('He said "sunny', "double quotes"),
-    ("The results are:", "ends on ':'"),
+    ("The results are:", "ends on ':'"), ("I will check the price and/", "ends on '/'"), ("It costs 3/", "ends on '/'"),
 ])
 def test_incomplete_reply(text, why):
     failure = only(with_reply(text), "incomplete_reply")
@@ -99,6 +99,9 @@ def test_incomplete_reply(text, why):
 @pytest.mark.parametrize("text", [
     "It is 21 °C in Paris.", "Sunny! 21 °C", "Results:\n1. Paris: 21 °C\n2. Oslo: 9 °C",
     "Here is the JSON:\n```json\n{\"temp\": 21}\n```", "气温 21 度。", "Done :)",
+    # review round 6: a reply ending on a link whose path ends in "/" is complete
+    "Links: fullfact.org/online/eu-cash-limit/, mimikama.org/bargeldverbot-1000-euro-eu-2027/",
+    "See https://example.com/",
 ])
 def test_complete_replies_pass(text):
     assert cut_off(text) is None

@@ -141,5 +141,6 @@ def about(api: Api, parameter: str) -> str:
     text = schema.get("description", "") if isinstance(schema, dict) else ""
     text = _clip(text, PARAM_CHARS) or parameter.replace("_", " ")
     if isinstance(schema, dict) and schema.get("format") == "date-time":
-        text += " (a date and time with its time zone)"  # the call needs an offset: the user gives it
+        # the call needs an offset, so the user gives one (an example without it misled the strong model)
+        text += " (a date and time with its UTC offset, such as 15:00 UTC-5)"
     return text

@@ -16,8 +16,8 @@ from toolace.apis.checks import counts_ok
 from toolace.records import Api
 from toolace.schema_reading import resolved
 
-ARG_STRING = 60  # characters of an argument string without its own bound
-RESULT_STRING = 80
+ARG_STRING = 100  # characters of an argument string without its own bound (a quoted claim of 63 was cut at 60)
+RESULT_STRING = 120  # of a result string without its own bound (a link to an article fits)
 MAX_ITEMS = 6  # items of an argument list without its own bound (a user may name several stops or ids)
 RESULT_ITEMS = 10  # one page of a result list (a week of daily figures, 2 bookmakers x 5 prices fit)
 ASKED_ITEMS = 25  # the most a call asking for more items (limit=20) gets in a top-level result list
@@ -27,6 +27,9 @@ THOUGHT_SOURCES = ["user", "earlier_result", "default", "inferred"]
 # Errors injected into valid calls (``tool_error_rate``): failures on the service's side or in its data,
 # never INVALID_ARGUMENT, which would blame arguments that are valid.
 ERROR_CODES = ["NOT_FOUND", "RATE_LIMITED", "TIMEOUT", "PERMISSION_DENIED", "UNAVAILABLE"]
+TRANSIENT_CODES = ["RATE_LIMITED", "TIMEOUT", "UNAVAILABLE"]  # a retry may succeed
+SEARCH_VERBS = {"search", "find", "list", "lookup", "query", "browse", "filter", "discover", "locate", "scan",
+                "explore", "recommend", "suggest"}
 # A parameter asking for a number of items (limit, top_n, max_results, page_size, count, ...).
 _ITEM_COUNT = re.compile(r"(^|_)(limit|count|top|top_n|max_results|max_items|page_size|num|number_of)(_|$)")
 # A result for an API whose definition has no ``returns`` (imported APIs often lack one).
@@ -273,14 +276,21 @@ def asked_items(arguments: dict[str, Any]) -> int:
     return max(counts, default=0)
 
 
-def error_codes(api: Api) -> list[str]:
-    """The errors a valid call of ``api`` may meet: a search (a result with a list) that finds
-    nothing returns an empty list, never NOT_FOUND."""
-    return [code for code in ERROR_CODES if code != "NOT_FOUND"] if has_lists(api) else ERROR_CODES
+def error_codes(api: Api, *, consumer: bool = False) -> list[str]:
+    """The errors a valid call of ``api`` may meet. A search that finds nothing returns an empty
+    list, never NOT_FOUND; a call taking an id an earlier result just gave (``consumer``) meets only a
+    passing fault (the strong-model review judged "not found" or "not yours" for it implausible)."""
+    if consumer:
+        return TRANSIENT_CODES
+    return [code for code in ERROR_CODES if code != "NOT_FOUND"] if is_search(api) else ERROR_CODES
 
 
-def has_lists(api: Api) -> bool:
-    """Whether a result of ``api`` has a top-level list (so an empty result can be planned)."""
+def is_search(api: Api) -> bool:
+    """Whether ``api`` searches or lists (its name starts with a search verb and its result has a
+    top-level list): only such a call may match nothing (a planned empty result). A solver's list of
+    steps or a loan's schedule is never empty."""
+    if api.name.split("_", 1)[0].lower() not in SEARCH_VERBS:
+        return False
     returns = api.returns or {}
     props = returns.get("properties") if isinstance(returns.get("properties"), dict) else {}
     return any(isinstance(sub, dict) and sub.get("type") == "array" for sub in props.values())

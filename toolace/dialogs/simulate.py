@@ -17,7 +17,7 @@ from toolace.dialogs import assistant_agent, tool_agent, user_agent
 from toolace.dialogs.leak import LEAK_WORDS, leaked
 from toolace.dialogs.plan import Plan, Step
 from toolace.dialogs.render import tools_text
-from toolace.dialogs.schemas import error_codes, has_lists
+from toolace.dialogs.schemas import error_codes, is_search
 from toolace.llm.base import ChatResult, LLMClient, Usage
 
 
@@ -174,9 +174,9 @@ class Simulation:
             link = step.calls[1].link
             pinned = {link.field: step.calls[1].api.properties[link.argument]}
         elif self.rng.random() < self.settings.tool_error_rate:
-            error = self.rng.choice(error_codes(planned.api))
+            error = self.rng.choice(error_codes(planned.api, consumer=planned.link is not None))
             self.tool_errors += 1
-        elif has_lists(planned.api) and self.rng.random() < self.settings.empty_result_rate:
+        elif is_search(planned.api) and self.rng.random() < self.settings.empty_result_rate:
             empty = True
             self.empty_results.append(call["id"])
         result = await self.environment.call(planned.api, call["arguments"], history=self.messages,

@@ -35,6 +35,8 @@ _DANGLING = frozenset(
     "the a an and or but to of with for in on at by from is are was were be that which who your my our "
     "their its this these those as if than then so because into about".split())
 _CUT_ENDINGS = tuple(",;:([{-\u2013\u2014/&+=\\")
+# A reply may end on a link whose path ends in "/" ("... fullfact.org/online/eu-cash-limit/").
+_URL_END = re.compile(r"(?:https?://)?[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}(?:/[^\s/]+)*/$", re.I)
 _SENTENCE_END = tuple(".!?\u3002\uff01\uff1f\u2026\"'\u201d\u2019)]}\u00bb\u300d\u300f*`_~")
 _LIST_LINE = re.compile(r"\s*(?:[-*\u2022|>#]|\d+[.)])")
 
@@ -120,7 +122,7 @@ def cut_off(text: str, require_terminal_punctuation: bool = False) -> str | None
         return "unbalanced double quotes"
     if stripped.count("```") % 2:
         return "unclosed code block"
-    if stripped.endswith(_CUT_ENDINGS):
+    if stripped.endswith(_CUT_ENDINGS) and not _URL_END.search(stripped):
         return f"ends on {stripped[-1]!r}"
     last_word = stripped.rsplit(None, 1)[-1].lower()
     if last_word in _DANGLING:
