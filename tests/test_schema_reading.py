@@ -207,9 +207,3 @@ def test_the_assistant_sees_the_fields_of_a_record_parameter():
         "        qty (integer)",
     ]
 
-
-def test_a_long_description_is_cut_at_a_word_boundary():
-    from toolace.dialogs.render import _clip
-    assert _clip("Return a step-by-step explanation of the claim", 30) == "Return a step-by-step…"
-    assert _clip("short", 30) == "short"
-    assert _clip("x" * 50, 10) == "x" * 9 + "…"  # no space: cut where the limit falls

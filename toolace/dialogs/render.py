@@ -124,11 +124,14 @@ def transcript(messages: list[dict[str, Any]]) -> str:
         elif role == "user":
             lines.append(f"User: {m['content']}")
         elif role == "assistant" and m.get("tool_calls"):
-            lines.append("Assistant calls: " + "; ".join(call_text(c["name"], c["arguments"]) for c in m["tool_calls"]))
+            calls = (f"[{c['id']}] " * bool(c.get("id")) + call_text(c["name"], c["arguments"]) for c in m["tool_calls"])
+            lines.append("Assistant calls: " + "; ".join(calls))
         elif role == "assistant":
             lines.append(f"Assistant: {m['content']}")
         elif role == "tool":
-            lines.append(f"Result of {m['name']}: {_clip(orjson.dumps(m['content']).decode(), RESULT_CHARS)}")
+            # the call's id ties each result to its call (two parallel calls of one tool differ only by it)
+            call_id = f" [{m['tool_call_id']}]" if m.get("tool_call_id") else ""
+            lines.append(f"Result of {m['name']}{call_id}: {_clip(orjson.dumps(m['content']).decode(), RESULT_CHARS)}")
     text = "\n".join(lines)
     if len(text) > TRANSCRIPT_CHARS:
         text = "(earlier turns left out)\n" + text[-TRANSCRIPT_CHARS:].split("\n", 1)[-1]

@@ -40,7 +40,7 @@ def today_text(iso_day: str) -> str:
 
 
 # The labels of the transcript the agents read (render.transcript), at the start of a line.
-TRANSCRIPT_LABEL = re.compile(r"(?m)^(System|User|Assistant|Assistant calls|Result of \w+):")
+TRANSCRIPT_LABEL = re.compile(r"(?m)^(System|User|Assistant|Assistant calls|Result of \w+( \[\w+\])?):")
 
 
 class Dropped(Exception):

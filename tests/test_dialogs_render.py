@@ -1,0 +1,24 @@
+"""The text agents read (toolace.dialogs.render): tool lists, descriptions and the transcript."""
+
+from toolace.dialogs.render import _clip, transcript
+from toolace.dialogs.simulate import TRANSCRIPT_LABEL
+
+
+def test_a_long_description_is_cut_at_a_word_boundary():
+    assert _clip("Return a step-by-step explanation of the claim", 30) == "Return a step-by-step…"
+    assert _clip("short", 30) == "short"
+    assert _clip("x" * 50, 10) == "x" * 9 + "…"  # no space: cut where the limit falls
+
+
+def test_the_transcript_ties_each_result_to_its_call():
+    """Review round 6: two parallel results of one tool were told apart only by their order."""
+    calls = [{"id": "call_0", "name": "get_quote", "arguments": {"amount": 1}},
+             {"id": "call_1", "name": "get_quote", "arguments": {"amount": 2}}]
+    messages = [{"role": "user", "content": "Two quotes, please."},
+                {"role": "assistant", "content": None, "tool_calls": calls},
+                {"role": "tool", "tool_call_id": "call_1", "name": "get_quote", "content": {"rate": 9.5}},
+                {"role": "tool", "tool_call_id": "call_0", "name": "get_quote", "content": {"rate": 7.1}}]
+    lines = transcript(messages).splitlines()
+    assert lines[1:] == ["Assistant calls: [call_0] get_quote(amount=1); [call_1] get_quote(amount=2)",
+                         'Result of get_quote [call_1]: {"rate":9.5}', 'Result of get_quote [call_0]: {"rate":7.1}']
+    assert all(TRANSCRIPT_LABEL.search(line) for line in lines)  # a turn copying any of them is still caught
