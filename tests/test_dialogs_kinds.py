@@ -6,6 +6,7 @@ import pytest
 from dialog_apis import library
 
 from toolace.dialogs import gen_dialogs
+from toolace.dialogs.budget import ROOMY
 from toolace.testing.responders import agent_responder, numbered_responder
 from toolace.dialogs.plan import parse_mix
 from toolace.jsonl import read_jsonl
@@ -90,7 +91,8 @@ async def test_single(tmp_path):
     # The assistant was shown the tool list and constrained to the planned call.
     asked = [r for r in llm.requests if r.schema_name == "assistant_turn"][0]
     shown = load_prompt("dialog_assistant").values(asked.messages[0]["content"])["tools"]
-    assert shown.startswith("- ") and asked.max_tokens <= 800  # the tool list (render.tools_text)
+    assert shown.startswith("- ")  # the tool list (render.tools_text)
+    assert asked.max_tokens == ROOMY.call_tokens  # the scripted model names no context window: roomy
 
 
 async def test_parallel_calls_share_one_assistant_turn(tmp_path):

@@ -6,8 +6,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from dialog_apis import library
-from toolace.dialogs.schemas import (ARG_STRING, GENERIC_RETURNS, MAX_ITEMS, OPEN_KEYS, assistant_schema, decodable,
-                                     error_schema, result_schema)
+from toolace.dialogs.budget import COMPACT
+from toolace.dialogs.schemas import GENERIC_RETURNS, OPEN_KEYS, assistant_schema, decodable, error_schema, result_schema
 from toolace.records import Api
 
 APIS = {a.name: a for a in library()}
@@ -44,20 +44,20 @@ def test_decodable_bounds_strings_arrays_and_free_objects():
     }, "required": ["q", "ghost"]})
     props = schema["properties"]
     assert schema["additionalProperties"] is False and schema["required"] == ["q"]
-    assert props["q"] == {"type": "string", "maxLength": ARG_STRING}
-    assert props["tags"] == {"type": "array", "items": {"type": "string", "maxLength": 5}, "maxItems": MAX_ITEMS}
+    assert props["q"] == {"type": "string", "maxLength": COMPACT.arg_string}
+    assert props["tags"] == {"type": "array", "items": {"type": "string", "maxLength": 5}, "maxItems": COMPACT.arg_items}
     assert props["when"] == {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
-    assert props["re"] == {"type": "string", "maxLength": ARG_STRING}
+    assert props["re"] == {"type": "string", "maxLength": COMPACT.arg_string}
     assert props["code"] == {"type": "string", "pattern": "^[A-Z]{3}$"}
     assert props["slug"] == {"type": "string", "maxLength": 30}
     assert props["n"] == {"type": "integer", "maximum": 50}
-    assert props["ids"] == {"type": "array", "items": {"type": "string", "format": "uuid"}, "maxItems": MAX_ITEMS}
+    assert props["ids"] == {"type": "array", "items": {"type": "string", "format": "uuid"}, "maxItems": COMPACT.arg_items}
     assert grammar_safe(schema)
     assert props["free"]["maxProperties"] == OPEN_KEYS and "minProperties" not in props["free"]  # bounded, open
     assert valid(props["free"], {"level": "high", "count": 3}) and not valid(props["free"], {"deep": {"x": 1}})
     assert props["opt"] == {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}]}
     deepest = props["nested"]["properties"]["a"]["properties"]["b"]["properties"]["c"]
-    assert deepest == {"type": "string", "maxLength": ARG_STRING}  # depth limit
+    assert deepest == {"type": "string", "maxLength": COMPACT.arg_string}  # depth limit
     Draft202012Validator.check_schema(schema)
 
 
@@ -86,10 +86,9 @@ def test_text_actions_carry_a_bounded_message(action):
     schema = assistant_schema(action)
     assert valid(schema, {"thought": {"intent": "reply"}, "action": {"type": action, "message": "Hello there"}})
     assert not valid(schema, {"thought": {"intent": "reply"}, "action": {"type": "call", "message": "x"}})
-    from toolace.dialogs.assistant_agent import TEXT_MAX_TOKENS
     thought = schema["properties"]["thought"]["properties"]["intent"]["maxLength"]
     # Even at one token per character (a weak model's odd characters) the reply fits its token budget.
-    assert schema["properties"]["action"]["properties"]["message"]["maxLength"] + thought + 40 <= TEXT_MAX_TOKENS
+    assert schema["properties"]["action"]["properties"]["message"]["maxLength"] + thought + 40 <= COMPACT.text_tokens
 
 
 def test_results_follow_returns_or_a_generic_object_and_pinned_fields_are_required():
@@ -98,7 +97,7 @@ def test_results_follow_returns_or_a_generic_object_and_pinned_fields_are_requir
     assert result_schema(translate)["required"] == GENERIC_RETURNS["required"]
     find_user = APIS["find_user"]
     pinned = result_schema(find_user, {"user_id": {"type": "string", "description": "Account id"}})
-    assert "user_id" in pinned["required"] and pinned["properties"]["user_id"]["maxLength"] == ARG_STRING
+    assert "user_id" in pinned["required"] and pinned["properties"]["user_id"]["maxLength"] == COMPACT.arg_string
     assert valid(pinned, {"user_id": "u-1", "name": "Ana"}) and not valid(pinned, {"name": "Ana"})
     assert not valid(result_schema(APIS["get_forecast"]), {})  # every documented field is returned
     assert valid(error_schema("NOT_FOUND"), {"error": {"code": "NOT_FOUND", "message": "No such user"}})
@@ -167,7 +166,7 @@ def test_an_email_a_person_gives_is_accepted_exactly():
 
 def test_a_result_list_has_room_for_the_items_a_call_asks_for():
     """Review round 5: top_products_limit=10 against a cap of 8 forced an incomplete result."""
-    from toolace.dialogs.schemas import ASKED_ITEMS, RESULT_ITEMS, asked_items
+    from toolace.dialogs.schemas import asked_items
     api = Api(name="top_products", description="Best-selling products of a store.",
               parameters={"type": "object", "properties": {"top_products_limit": {"type": "integer"},
                                                            "store": {"type": "string"}}},
@@ -179,9 +178,9 @@ def test_a_result_list_has_room_for_the_items_a_call_asks_for():
     props = result_schema(api, arguments={"top_products_limit": 18})["properties"]
     assert props["top_products"]["maxItems"] == 18 and props["badges"]["maxItems"] == 12  # the API's own bound
     assert result_schema(api, arguments={"top_products_limit": 500})["properties"]["top_products"]["maxItems"] \
-        == ASKED_ITEMS
+        == COMPACT.asked_items
     assert result_schema(api, arguments={"top_products_limit": 3})["properties"]["top_products"]["maxItems"] \
-        == RESULT_ITEMS  # a page is never smaller than usual (the model returns what was asked)
+        == COMPACT.result_items  # a page is never smaller than usual (the model returns what was asked)
     assert result_schema(api, arguments={"top_products_limit": 18}, empty=True)["properties"]["top_products"] \
         == {"type": "array", "maxItems": 0}
 

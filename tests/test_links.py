@@ -53,3 +53,27 @@ def test_dependent_dialogs_follow_an_identifier_when_the_library_has_one():
     rng = random.Random(0)
     steps = [library.step("dependent", rng, "low") for _ in range(20)]
     assert {(s.calls[0].api.name, s.calls[1].api.name) for s in steps} == {("checkout", "track_order")}
+
+
+def search_and_details():
+    search = api("search_fact_checks", {"claim": "string"}, {"total": "integer"}, ("News",))
+    search["returns"]["properties"]["fact_checks"] = {"type": "array", "items": {"type": "object", "properties": {
+        "fact_check_id": {"type": "string"}, "rating": {"type": "string"}}}}
+    details = api("get_fact_check", {"fact_check_id": "string"}, {"rating": "string", "url": "string"}, ("News",))
+    return search, details
+
+
+def test_a_search_links_through_the_ids_of_the_items_it_finds():
+    """Review round 7: a library of 8 APIs had no link, because a search's ids sit in its list items
+    (search -> id -> details, ToolACE's commonest chain) and only top-level fields were read."""
+    from toolace.apis.links import path_text, value_at
+    search, details = search_and_details()
+    path = "fact_checks[].fact_check_id"
+    assert [(l.producer, l.field, l.consumer, l.parameter) for l in find_links([search, details])] == \
+        [(0, path, 1, "fact_check_id")]
+    assert handles(search) == [(path, "string")]
+    assert value_at({"fact_checks": [{"fact_check_id": "fc-1"}, {"fact_check_id": "fc-2"}]}, path) == "fc-1"
+    assert path_text(path) == "fact_check_id of the top result in fact_checks" and path_text("order_id") == "order_id"
+    # an item field repeating the search's own input is no more a find than a top-level echo
+    search["parameters"]["properties"]["fact_check_id"] = {"type": "string"}
+    assert find_links([search, details]) == [] and handles(search) == []

@@ -82,9 +82,9 @@ def test_open_records_get_a_few_plain_keys_and_lists_of_records_their_fields(tmp
 
 def test_a_result_list_holds_a_page_of_records():
     """Seen in the review: a week of daily figures cut to 3 items by the arguments' list bound."""
-    from toolace.dialogs.schemas import RESULT_ITEMS
+    from toolace.dialogs.budget import COMPACT
     schema = result_schema(APIS["search_trains"], arguments={})
-    assert schema["properties"]["connections"]["maxItems"] == RESULT_ITEMS >= 7
+    assert schema["properties"]["connections"]["maxItems"] == COMPACT.result_items >= 7
     assert schema["properties"]["connections"]["minItems"] == 1
 
 
@@ -131,3 +131,34 @@ async def test_the_engine_fills_structured_results_and_pins_a_family_parameter(e
                           temperature=0.0, max_tokens=1600)
     first = spec.parsed["parameters"][0]
     assert (first["name"], first["type"], first["required"]) == (field, kind, True)
+
+
+def test_a_dependent_dialog_passes_on_the_id_of_the_top_search_result(tmp_path):
+    """search -> id -> details through a list item: the producer's result carries the id in every item
+    (pinned to the consumer's parameter schema), and the consumer's call takes the top item's."""
+    from test_links import search_and_details
+
+    from toolace.records import Api
+    apis = []
+    for spec in search_and_details():
+        for schema in [*spec["parameters"]["properties"].values(), *spec["returns"]["properties"].values()]:
+            schema["description"] = "x"
+        spec["parameters"]["required"] = list(spec["parameters"]["properties"])
+        apis.append(Api.model_validate({**spec, "description": "Fact checks."}))
+    pinned = result_schema(apis[0], {"fact_checks[].fact_check_id": {"type": "string", "pattern": "^fc-[0-9]{3}$"}})
+    items = pinned["properties"]["fact_checks"]["items"]
+    assert items["properties"]["fact_check_id"] == {"type": "string", "pattern": "^fc-[0-9]{3}$"}
+    assert "fact_check_id" in items["required"] and "fact_checks" in pinned["required"]
+    llm = ScriptedLLM(responder=full_responder, record=False)
+    out = tmp_path / "dialogs.jsonl"
+    asyncio.run(gen_dialogs(llm, apis, count=4, out=out, workers=4, consistency=1, mix={"dependent": 1.0},
+                            tool_error_rate=0.0))
+    dialogs = [Dialog.model_validate(d) for d in read_jsonl(out)]
+    assert len(dialogs) == 4
+    for dialog in dialogs:
+        (dependency,) = dialog.meta["dependencies"]
+        assert dependency["field"] == "fact_checks[].fact_check_id"
+        produced = {call.id: content for call, content in results(dialog)}
+        top = produced[dependency["from_call"]]["fact_checks"][0]["fact_check_id"]
+        consumer = next(c for c in dialog.calls() if c.id == dependency["call"])
+        assert consumer.name == "get_fact_check" and consumer.arguments["fact_check_id"] == top

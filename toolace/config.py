@@ -19,6 +19,7 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from toolace.apis.adapt import LEVELS
 from toolace.apis.checks import DEFAULT_NAME_PATTERN
 from toolace.apis.evolve import MUTATIONS
+from toolace.dialogs.budget import BUDGETS, ROOMY_CONTEXT
 from toolace.dialogs.complexity import parse_band
 from toolace.dialogs.plan import DEFAULT_MIX, DEFAULT_TURNS, KINDS, mix_weights, parse_turns
 from toolace.errors import InputError
@@ -154,6 +155,10 @@ class DialogsConfig(Section):
     consistency: int | None = Field(None, ge=1, le=9, description="Samples per assistant call step that must agree "
                                     "(default: 3; 1 on the embedded CPU engine).")
     tool_error_rate: float = Field(0.1, ge=0, le=1, description="Share of tool calls that return an error.")
+    budget: str = Field("auto", description="Room for each part of a dialog (strings, result lists, replies): "
+                        "compact for a small context, roomy for a long one; auto: compact below "
+                        f"{ROOMY_CONTEXT:,} tokens of context (the embedded engine), else roomy.")
+    _budget = field_validator("budget")(one_of(lambda: BUDGETS, "budget"))
     complexity_model: str = Field("", description="Model on the endpoint whose loss on the assistant turns is "
                                   "recorded (vLLM prompt_logprobs).")
     complexity_band: str = Field("", description="LO-HI: keep only dialogs whose learner loss is inside.")

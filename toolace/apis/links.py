@@ -15,12 +15,14 @@ from typing import Any, NamedTuple
 GENERIC_NAMES = {"id", "name", "type", "value", "data", "result", "status", "query", "text", "limit", "page",
                  "count", "code", "message", "description", "title", "date", "time", "url"}
 SCALARS = {"string", "integer", "number", "boolean"}
+ITEM = "[]."  # a result path into the items of a list: ``fact_checks[].fact_check_id``
 # A result field that identifies something a follow-up call acts on (order_id, booking_reference, ...).
 _HANDLE = re.compile(r"(^|_)(id|ids|code|number|no|reference|ref|token|key|slug|sku|handle|uuid)$")
 
 
 class Link(NamedTuple):
-    """``producer``'s result ``field`` feeds ``consumer``'s ``parameter`` (indexes into the API list)."""
+    """``producer``'s result ``field`` (a path, see ``found_fields``) feeds ``consumer``'s ``parameter``
+    (indexes into the API list)."""
 
     producer: int
     field: str
@@ -58,10 +60,41 @@ def inputs(api: dict[str, Any]) -> set[str]:
 
 
 def found_fields(api: dict[str, Any]) -> dict[str, Any]:
-    """The result fields an API finds or makes: not the ones repeating its own inputs (a trace API
-    that takes ``trace_id`` and echoes it has not *found* a trace id a later call could take)."""
+    """The result fields an API finds or makes, by path: top-level fields, and the fields of the items
+    of a top-level list as ``list[].field`` (a search finds ``fact_checks[].fact_check_id``). Not the
+    ones repeating its own inputs (a trace API that takes ``trace_id`` and echoes it has not *found*
+    a trace id a later call could take)."""
     own = inputs(api)
-    return {name: schema for name, schema in result_fields(api).items() if norm(name) not in own}
+    found = {}
+    for name, schema in result_fields(api).items():
+        if norm(name) not in own:
+            found[name] = schema
+        items = schema.get("items") if isinstance(schema, dict) and schema.get("type") == "array" else None
+        inner = items.get("properties") if isinstance(items, dict) else None
+        for field, sub in (inner if isinstance(inner, dict) else {}).items():
+            if norm(field) not in own:
+                found[f"{name}{ITEM}{field}"] = sub
+    return found
+
+
+def leaf(path: str) -> str:
+    """The field name at the end of a result path (``fact_checks[].fact_check_id`` -> ``fact_check_id``)."""
+    return path.rsplit(ITEM, 1)[-1]
+
+
+def value_at(result: Any, path: str) -> Any:
+    """The value a result holds at ``path``; for ``list[].field``, the first item's (the top result).
+
+    Raises KeyError, IndexError or TypeError when the result lacks it.
+    """
+    top, _, field = path.partition(ITEM)
+    return result[top][0][field] if field else result[top]
+
+
+def path_text(path: str) -> str:
+    """A path in words for prompts: ``fact_check_id of the top result in fact_checks``."""
+    top, _, field = path.partition(ITEM)
+    return f"{field} of the top result in {top}" if field else top
 
 
 def is_handle(name: str) -> bool:
@@ -72,7 +105,7 @@ def is_handle(name: str) -> bool:
 def handles(api: dict[str, Any]) -> list[tuple[str, str]]:
     """(field, type) of the result fields a follow-up API could take: scalar identifiers it found or made."""
     return [(name, kind) for name, schema in found_fields(api).items()
-            if (kind := scalar_type(schema)) in ("string", "integer") and is_handle(name)]
+            if (kind := scalar_type(schema)) in ("string", "integer") and is_handle(leaf(name))]
 
 
 def find_links(apis: list[dict[str, Any]], per_field: int = 20) -> list[Link]:
@@ -91,7 +124,7 @@ def find_links(apis: list[dict[str, Any]], per_field: int = 20) -> list[Link]:
     for p, api in enumerate(apis):
         domain = api.get("domain") or []
         for fname, schema in found_fields(api).items():
-            kind, key = scalar_type(schema), norm(fname)
+            kind, key = scalar_type(schema), norm(leaf(fname))
             if not kind or key not in consumers:
                 continue
             generic = key in GENERIC_NAMES or len(key) < 4

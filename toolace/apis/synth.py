@@ -23,7 +23,7 @@ from toolace.apis.adapt import Subtree, SubtreeSampler
 from toolace.apis.checks import api_problems
 from toolace.apis.dedup import NearDuplicates
 from toolace.apis.evolve import CHAIN, ExampleBuffer, load_examples
-from toolace.apis.links import handles
+from toolace.apis.links import handles, leaf
 from toolace.apis.spec import SPEC_SCHEMA, api_to_spec, chained_spec_schema
 from toolace.apis.stats import api_figures
 from toolace.apis.writer import synthesis_messages, versions, write_api
@@ -92,16 +92,17 @@ class ApiSynthesizer:
         if chain:
             producer, field_, type_ = chain
             subtree = Subtree("family", tuple(producer["meta"]["tree_nodes"]))
-            operation, parent, schema = CHAIN, producer["name"], chained_spec_schema(field_, type_)
+            operation, parent, schema = CHAIN, producer["name"], chained_spec_schema(leaf(field_), type_)
             example = orjson.dumps(api_to_spec(producer)).decode()
-            links = [{"from": producer["name"], "field": field_, "parameter": field_}]
+            links = [{"from": producer["name"], "field": field_, "parameter": leaf(field_)}]
             self.extended[(producer["name"], field_)] += 1  # the next family job picks another field
         else:
             level = rng.choices(self.levels, self.level_weights)[0]
             subtree = self.sampler.sample(rng, level)
             operation, schema, field_ = rng.choices(self.ops, self.op_weights)[0], SPEC_SCHEMA, None
             parent, example = self.buffer.sample(rng)
-        messages = synthesis_messages(self.sampler.describe(subtree), subtree.level, example, operation, field_)
+        messages = synthesis_messages(self.sampler.describe(subtree), subtree.level, example, operation,
+                                      leaf(field_) if field_ else None)
         api, failures, counters, result = await write_api(self.llm, messages, schema, seed=rng.randrange(2**31),
                                                           temperature=self.config.temperature)
         api["domain"] = path_names(self.tree, subtree.main)

@@ -15,6 +15,8 @@ from typing import Any
 
 import orjson
 
+from toolace.apis.links import path_text
+from toolace.dialogs.budget import COMPACT, Budget
 from toolace.dialogs.plan import Call, Step
 from toolace.dialogs.render import about, transcript
 from toolace.dialogs.schemas import assistant_schema
@@ -23,9 +25,6 @@ from toolace.llm.base import LLMClient, Usage
 from toolace.prompts import load_prompt
 
 PROMPT = "dialog_assistant"
-# Enough for the schema bounds even in digits (one token each for this tokenizer family).
-CALL_MAX_TOKENS = 800
-TEXT_MAX_TOKENS = 1150
 
 
 # What each field of the reply holds, in the words of the prompt's reply shape (``reply_shape``).
@@ -56,7 +55,7 @@ def reply_shape(schema: dict[str, Any]) -> str:
     return shape("", schema)
 
 
-def text_step(action: str, step: Step) -> tuple[str, dict[str, Any]]:
+def text_step(action: str, step: Step, budget: Budget = COMPACT) -> tuple[str, dict[str, Any]]:
     """The task line and reply schema of a text step: ``ask``, ``answer``, ``irrelevant`` or ``summarize``."""
     prompt = load_prompt(PROMPT)
     if action == "ask":
@@ -64,22 +63,23 @@ def text_step(action: str, step: Step) -> tuple[str, dict[str, Any]]:
         task = prompt.render("ask", missing=step.missing.replace("_", " "), missing_about=about(api, step.missing))
     else:
         task = prompt.render(action)
-    schema = assistant_schema(action if action in ("ask", "summarize") else "answer")
+    schema = assistant_schema(action if action in ("ask", "summarize") else "answer", budget=budget)
     return f"{task}\n{prompt.render('format', shape=reply_shape(schema))}", schema
 
 
-def call_step(planned: list[Call], fixed: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+def call_step(planned: list[Call], fixed: dict[str, Any] | None = None,
+              budget: Budget = COMPACT) -> tuple[str, dict[str, Any]]:
     """The task line and reply schema of a turn calling ``planned`` (``fixed`` values pinned: dependent)."""
     prompt = load_prompt(PROMPT)
     names = ", ".join(dict.fromkeys(c.api.name for c in planned))
     if fixed:
         link = planned[0].link
-        task = prompt.render("dependent", names=names, argument=link.argument, field=link.field)
+        task = prompt.render("dependent", names=names, argument=link.argument, field=path_text(link.field))
     elif len(planned) > 1:
         task = prompt.render("parallel", n=len(planned), names=names)
     else:
         task = prompt.render("call", names=names)
-    schema = assistant_schema("call", [(c.api, fixed) for c in planned])
+    schema = assistant_schema("call", [(c.api, fixed) for c in planned], budget=budget)
     return f"{task}\n{prompt.render('format', shape=reply_shape(schema))}", schema
 
 
@@ -147,8 +147,9 @@ def majority(replies: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, int]
     return next(r for r in replies if decision_key(r) == key), n
 
 
-def assistant_messages(tools: str, messages: list[dict[str, Any]], task: str) -> list[dict[str, str]]:
-    text = load_prompt(PROMPT).render("prompt", tools=tools, transcript=transcript(messages), task=task)
+def assistant_messages(tools: str, messages: list[dict[str, Any]], task: str,
+                       budget: Budget = COMPACT) -> list[dict[str, str]]:
+    text = load_prompt(PROMPT).render("prompt", tools=tools, transcript=transcript(messages, budget), task=task)
     return [{"role": "user", "content": text}]
 
 
@@ -179,12 +180,12 @@ async def _sample(llm: LLMClient, asked: list[dict], schema: dict, n: int, tempe
 
 
 async def decide(llm: LLMClient, tools: str, messages: list[dict[str, Any]], task: str, schema: dict[str, Any],
-                 *, usage: Usage, consistency: int = 1, temperature: float = 0.7) -> Decision:
+                 *, usage: Usage, consistency: int = 1, temperature: float = 0.7, budget: Budget = COMPACT) -> Decision:
     """One assistant step (``tools`` as ``render.tools_text``); call steps are sampled ``consistency``
-    times and must agree. ``usage`` pays for every sample."""
-    asked = assistant_messages(tools, messages, task)
+    times and must agree. ``usage`` pays for every sample; ``budget`` gives the reply tokens."""
+    asked = assistant_messages(tools, messages, task, budget)
     calls = schema["properties"]["action"]["properties"]["type"]["const"] == "call"
-    max_tokens = CALL_MAX_TOKENS if calls else TEXT_MAX_TOKENS
+    max_tokens = budget.call_tokens if calls else budget.text_tokens
     n = consistency if calls else 1
     for round_ in range(2 if n > 1 else 1):
         replies = await _sample(llm, asked, schema, n, temperature, max_tokens, usage)

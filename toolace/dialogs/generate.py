@@ -26,6 +26,7 @@ from rich.console import Console
 
 from toolace.dialogs import assistant_agent, tool_agent, user_agent
 from toolace.config import DialogsConfig, settle
+from toolace.dialogs.budget import budget_for
 from toolace.dialogs.complexity import heuristic, learner_nll, parse_band
 from toolace.dialogs.plan import Library, Plan, parse_mix, parse_turns
 from toolace.dialogs.simulate import Dropped, Settings, Simulation
@@ -186,7 +187,9 @@ async def gen_dialogs(llm: LLMClient, apis: list[Api], *, out: Path, seed: int =
     for kind in missing:
         log.warning("the API library cannot make %s dialogs (%s); the mix is spread over the other kinds",
                     kind, _CANNOT[kind])
-    settings = Settings(consistency=consistency, tool_error_rate=tool_error_rate, empty_result_rate=empty_result_rate)
+    budget = budget_for(config.budget, llm.context_window)
+    settings = Settings(consistency=consistency, tool_error_rate=tool_error_rate, empty_result_rate=empty_result_rate,
+                        budget=budget)
     out = Path(out)
     rejected = Path(rejected) if rejected else rejected_path(out)
 
@@ -197,7 +200,7 @@ async def gen_dialogs(llm: LLMClient, apis: list[Api], *, out: Path, seed: int =
     quotas = allocate(count, weights)  # the mix exactly, every kind at least once when the count allows
     strata = Strata(quotas, {kind: job_stream(seed, kind) for kind in quotas}, key="kind")
     facts = {"quotas": quotas, "requested_mix": weights, "unavailable_kinds": missing, "apis": len(library.apis),
-             "dependent_links": len(library.links)}
+             "dependent_links": len(library.links), "budget": budget.name}
     return await run_jobs(strata, stage, out=out, rejected=rejected, stats_file=stats_path(out), name="gen-dialogs",
                           figures=dialog_figures, facts=facts, workers=workers, shard=shard, label="dialogs",
                           console=console)

@@ -13,7 +13,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from dataclasses import dataclass, field
 
-from toolace.apis.links import find_links, is_handle
+from toolace.apis.links import find_links, is_handle, leaf
 from toolace.dialogs.complexity import content_words
 from toolace.errors import InputError
 from toolace.records import Api
@@ -139,7 +139,7 @@ class Library:
                                 links_per_field)
         # Links through an identifier (order_id, booking_reference) make the natural dependent requests
         # (find, then act on what was found); a shared "currency" or "status" makes odd ones.
-        self.id_links = [link for link in self.links if is_handle(link.field)]
+        self.id_links = [link for link in self.links if is_handle(leaf(link.field))]
 
     def feasible(self, kind: str) -> bool:
         if kind == "dependent":

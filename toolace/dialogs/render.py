@@ -11,14 +11,12 @@ from typing import Any
 
 import orjson
 
+from toolace.dialogs.budget import COMPACT, Budget
 from toolace.records import Api
 from toolace.schema_reading import resolved
 
 DESCRIPTION_CHARS = 250  # a synthesised API's description is never cut (its spec allows 250)
 PARAM_CHARS = 160  # nor a parameter's or a field's (150)
-RESULT_CHARS = 2000  # of one tool result inside a transcript (a summary needs the details; the
-# transcript as a whole stays within TRANSCRIPT_CHARS)
-TRANSCRIPT_CHARS = 6000  # the oldest lines go first: the engine has a 4096-token context
 
 
 def _clip(text: str, limit: int) -> str:
@@ -61,11 +59,27 @@ def _parameter_lines(schema: dict[str, Any], indent: str) -> list[str]:
         need = ", required" if name in required else ""
         inner = _record(sub.get("items")) if sub.get("type") == "array" else _record(sub)
         kind = (("array of records, each with the fields below" if sub.get("type") == "array"
-                 else "record with the fields below") if inner else _type_text(sub))
+                 else "record with the fields below") if inner else _type_text(sub) + _constraints(sub))
         lines.append(f"{indent}{name} ({kind}{need}){': ' + about if about else ''}")
         if inner and len(indent) < 12:
             lines += _parameter_lines(inner, indent + "    ")
     return lines
+
+
+def _constraints(schema: dict[str, Any]) -> str:
+    """What a value must look like beyond its type, as the call's schema will enforce it (a model that
+    is not told a pattern or a range has to guess it)."""
+    parts = [f"format {schema['format']}"] if isinstance(schema.get("format"), str) else []
+    if isinstance(schema.get("pattern"), str):
+        parts.append(f"pattern {schema['pattern']}")
+    low, high = schema.get("minimum"), schema.get("maximum")
+    if isinstance(low, (int, float)) and isinstance(high, (int, float)):
+        parts.append(f"{low} to {high}")
+    elif isinstance(low, (int, float)) or isinstance(high, (int, float)):
+        parts.append(f"at least {low}" if isinstance(low, (int, float)) else f"at most {high}")
+    if "default" in schema:
+        parts.append(f"default {orjson.dumps(schema['default']).decode()}")
+    return "".join(f", {part}" for part in parts)
 
 
 def _record(schema: Any) -> dict[str, Any] | None:
@@ -100,9 +114,9 @@ def fields_text(schema: dict[str, Any], indent: str = "") -> str:
     return "\n".join(lines)
 
 
-def call_history(messages: list[dict[str, Any]]) -> str:
+def call_history(messages: list[dict[str, Any]], budget: Budget = COMPACT) -> str:
     """The calls made so far in a dialog and their results, for the tool agent (ids stay consistent)."""
-    lines = [line for line in transcript(messages).splitlines()
+    lines = [line for line in transcript(messages, budget).splitlines()
              if line.startswith(("System: ", "Assistant calls: ", "Result of "))] if messages else []
     return "\n".join(lines) or "(none)"
 
@@ -112,8 +126,10 @@ def call_text(name: str, arguments: dict[str, Any]) -> str:
     return f"{name}({args})"
 
 
-def transcript(messages: list[dict[str, Any]]) -> str:
-    """The conversation so far as plain lines, the same for every agent (and every chat template)."""
+def transcript(messages: list[dict[str, Any]], budget: Budget = COMPACT) -> str:
+    """The conversation so far as plain lines, the same for every agent (and every chat template):
+    each tool result cut to ``budget.result_chars``, the oldest lines left out beyond
+    ``budget.transcript_chars`` (the system line, which says what day it is, is always kept)."""
     if not messages:
         return "(nothing yet)"
     lines, system = [], []
@@ -124,17 +140,19 @@ def transcript(messages: list[dict[str, Any]]) -> str:
         elif role == "user":
             lines.append(f"User: {m['content']}")
         elif role == "assistant" and m.get("tool_calls"):
-            calls = (f"[{c['id']}] " * bool(c.get("id")) + call_text(c["name"], c["arguments"]) for c in m["tool_calls"])
+            calls = (f"[{c['id']}] " * bool(c.get("id")) + call_text(c["name"], c["arguments"])
+                     for c in m["tool_calls"])
             lines.append("Assistant calls: " + "; ".join(calls))
         elif role == "assistant":
             lines.append(f"Assistant: {m['content']}")
         elif role == "tool":
             # the call's id ties each result to its call (two parallel calls of one tool differ only by it)
             call_id = f" [{m['tool_call_id']}]" if m.get("tool_call_id") else ""
-            lines.append(f"Result of {m['name']}{call_id}: {_clip(orjson.dumps(m['content']).decode(), RESULT_CHARS)}")
+            content = _clip(orjson.dumps(m["content"]).decode(), budget.result_chars)
+            lines.append(f"Result of {m['name']}{call_id}: {content}")
     text = "\n".join(lines)
-    if len(text) > TRANSCRIPT_CHARS:
-        text = "(earlier turns left out)\n" + text[-TRANSCRIPT_CHARS:].split("\n", 1)[-1]
+    if len(text) > budget.transcript_chars:
+        text = "(earlier turns left out)\n" + text[-budget.transcript_chars:].split("\n", 1)[-1]
     return "\n".join([*system, text]) if text else "\n".join(system) or "(nothing yet)"
 
 

@@ -13,14 +13,11 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from toolace.apis.checks import counts_ok
+from toolace.apis.links import ITEM
+from toolace.dialogs.budget import COMPACT, Budget
 from toolace.records import Api
 from toolace.schema_reading import resolved
 
-ARG_STRING = 100  # characters of an argument string without its own bound (a quoted claim of 63 was cut at 60)
-RESULT_STRING = 120  # of a result string without its own bound (a link to an article fits)
-MAX_ITEMS = 6  # items of an argument list without its own bound (a user may name several stops or ids)
-RESULT_ITEMS = 10  # one page of a result list (a week of daily figures, 2 bookmakers x 5 prices fit)
-ASKED_ITEMS = 25  # the most a call asking for more items (limit=20) gets in a top-level result list
 MAX_DEPTH = 4
 OPEN_KEYS = 4  # keys of an object whose fields are not declared (a bounded open shape, never a forced {})
 THOUGHT_SOURCES = ["user", "earlier_result", "default", "inferred"]
@@ -64,13 +61,14 @@ def decodable_pattern(pattern: Any) -> bool:
     return counts_ok(pattern)
 
 
-def decodable(schema: Any, *, string_bound: int = ARG_STRING, depth: int = 0, result: bool = False) -> dict[str, Any]:
+def decodable(schema: Any, *, budget: Budget = COMPACT, depth: int = 0, result: bool = False) -> dict[str, Any]:
     """A bounded copy of ``schema`` that a grammar engine compiles and a weak model cannot run away in.
 
     ``result``: the schema of a simulated tool result, which carries what the API promises at every
     depth: the fields its ``required`` lists name (every field when a record has no such list), and
-    at least one item per list.
+    at least one item per list. ``budget`` bounds strings and lists that have no bound of their own.
     """
+    string_bound = budget.result_string if result else budget.arg_string
     schema = schema if depth else resolved(schema)  # $ref, allOf, X-or-null read as JSON Schema means them
     if not isinstance(schema, dict):
         return {"type": "string", "maxLength": string_bound}
@@ -81,13 +79,13 @@ def decodable(schema: Any, *, string_bound: int = ARG_STRING, depth: int = 0, re
     for key in ("anyOf", "oneOf"):
         options = schema.get(key)
         if isinstance(options, list) and options:
-            return {"anyOf": [decodable(o, string_bound=string_bound, depth=depth + 1, result=result)
+            return {"anyOf": [decodable(o, budget=budget, depth=depth + 1, result=result)
                               for o in options[:4]]}
     kind = schema.get("type")
     if isinstance(kind, list):
         kinds = [k for k in kind if isinstance(k, str)]
         if len(kinds) > 1:
-            return {"anyOf": [decodable({**schema, "type": k}, string_bound=string_bound, depth=depth, result=result)
+            return {"anyOf": [decodable({**schema, "type": k}, budget=budget, depth=depth, result=result)
                               for k in kinds[:3]]}
         kind = kinds[0] if kinds else None
     if kind is None:
@@ -95,20 +93,20 @@ def decodable(schema: Any, *, string_bound: int = ARG_STRING, depth: int = 0, re
     if depth >= MAX_DEPTH and kind in ("object", "array"):
         return {"type": "string", "maxLength": string_bound}
     if kind == "object":
-        return _object(schema, string_bound, depth, result)
+        return _object(schema, budget, depth, result)
     if kind == "array" and isinstance(schema.get("prefixItems"), list) and schema["prefixItems"]:
         # A tuple (Pydantic's tuple[...]): its positions, each with its own schema, and nothing after.
-        tuple_items = [decodable(s, string_bound=string_bound, depth=depth + 1, result=result)
-                       for s in schema["prefixItems"][:MAX_ITEMS * 2]]
+        tuple_items = [decodable(s, budget=budget, depth=depth + 1, result=result)
+                       for s in schema["prefixItems"][:budget.arg_items * 2]]
         return {"type": "array", "prefixItems": tuple_items, "items": False, "minItems": len(tuple_items),
                 "maxItems": len(tuple_items)}
     if kind == "array":
         items = schema.get("items")
         out = {"type": "array", "items": decodable(items if isinstance(items, dict) else {"type": "string"},
-                                                   string_bound=string_bound, depth=depth + 1, result=result)}
+                                                   budget=budget, depth=depth + 1, result=result)}
         low = schema.get("minItems") if isinstance(schema.get("minItems"), int) else 0
         low = max(low, 1) if result else low
-        bound = RESULT_ITEMS if result else MAX_ITEMS
+        bound = budget.result_items if result else budget.arg_items
         high = schema.get("maxItems") if isinstance(schema.get("maxItems"), int) else bound
         out["maxItems"] = max(min(high, bound), low, 1)
         if low:
@@ -123,11 +121,11 @@ def decodable(schema: Any, *, string_bound: int = ARG_STRING, depth: int = 0, re
     return {"type": "string", "maxLength": string_bound}
 
 
-def _object(schema: dict, string_bound: int, depth: int, result: bool) -> dict[str, Any]:
+def _object(schema: dict, budget: Budget, depth: int, result: bool) -> dict[str, Any]:
     properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
     if not properties:
-        return open_object(string_bound, at_least=1 if result else 0)
-    props = {name: decodable(sub, string_bound=string_bound, depth=depth + 1, result=result)
+        return open_object(budget.result_string if result else budget.arg_string, at_least=1 if result else 0)
+    props = {name: decodable(sub, budget=budget, depth=depth + 1, result=result)
              for name, sub in properties.items()}
     listed = schema.get("required") if isinstance(schema.get("required"), list) else list(props) if result else []
     required = [name for name in listed if name in props]
@@ -165,9 +163,9 @@ def _string(schema: dict, string_bound: int) -> dict[str, Any]:
     return out
 
 
-def arguments_schema(api: Api, fixed: dict[str, Any] | None = None) -> dict[str, Any]:
+def arguments_schema(api: Api, fixed: dict[str, Any] | None = None, budget: Budget = COMPACT) -> dict[str, Any]:
     """The arguments of one call: the API's parameters, with ``fixed`` values pinned by ``const``."""
-    schema = decodable(api.parameters)
+    schema = decodable(api.parameters, budget=budget)
     for name, value in (fixed or {}).items():
         schema["properties"][name] = {"const": value}
         if name not in schema["required"]:
@@ -175,21 +173,21 @@ def arguments_schema(api: Api, fixed: dict[str, Any] | None = None) -> dict[str,
     return schema
 
 
-def call_schema(api: Api, fixed: dict[str, Any] | None = None) -> dict[str, Any]:
+def call_schema(api: Api, fixed: dict[str, Any] | None = None, budget: Budget = COMPACT) -> dict[str, Any]:
     return {"type": "object", "properties": {"name": {"const": api.name},
-                                             "arguments": arguments_schema(api, fixed)},
+                                             "arguments": arguments_schema(api, fixed, budget)},
             "required": ["name", "arguments"], "additionalProperties": False}
 
 
-def calls_schema(calls: list[tuple[Api, dict[str, Any] | None]]) -> dict[str, Any]:
+def calls_schema(calls: list[tuple[Api, dict[str, Any] | None]], budget: Budget = COMPACT) -> dict[str, Any]:
     """Exactly the planned calls of one turn, in order (``prefixItems``), so the turn has their shape."""
-    return {"type": "array", "prefixItems": [call_schema(api, fixed) for api, fixed in calls],
+    return {"type": "array", "prefixItems": [call_schema(api, fixed, budget) for api, fixed in calls],
             "items": False, "minItems": len(calls), "maxItems": len(calls)}
 
 
-def thought_schema(tool_names: list[str], argument_names: list[str]) -> dict[str, Any]:
+def thought_schema(tool_names: list[str], argument_names: list[str], budget: Budget = COMPACT) -> dict[str, Any]:
     """The structured thought before a call: intent, chosen tools, the source of every argument."""
-    props: dict[str, Any] = {"intent": {"type": "string", "minLength": 5, "maxLength": 200}}
+    props: dict[str, Any] = {"intent": {"type": "string", "minLength": 5, "maxLength": budget.intent}}
     required = ["intent"]
     if tool_names:
         props["tools"] = {"type": "array", "items": {"enum": sorted(set(tool_names))}, "minItems": 1, "maxItems": 4}
@@ -205,7 +203,7 @@ def thought_schema(tool_names: list[str], argument_names: list[str]) -> dict[str
 
 
 def assistant_schema(action: str, calls: list[tuple[Api, dict[str, Any] | None]] | None = None,
-                     message_bound: int = 900) -> dict[str, Any]:
+                     budget: Budget = COMPACT) -> dict[str, Any]:
     """The assistant's whole reply: ``{"thought": ..., "action": {...}}`` for one planned action.
 
     ``call`` carries the calls; ``ask``, ``answer`` and ``summarize`` carry a message.
@@ -213,31 +211,32 @@ def assistant_schema(action: str, calls: list[tuple[Api, dict[str, Any] | None]]
     if action == "call":
         names = [api.name for api, _ in calls or []]
         arguments = [p for api, _ in calls or [] for p in api.properties]
-        body = {"type": "object", "properties": {"type": {"const": "call"}, "calls": calls_schema(calls or [])},
+        body = {"type": "object", "properties": {"type": {"const": "call"}, "calls": calls_schema(calls or [], budget)},
                 "required": ["type", "calls"], "additionalProperties": False}
-        thought = thought_schema(names, arguments)
+        thought = thought_schema(names, arguments, budget)
     else:
         body = {"type": "object", "properties": {"type": {"const": action},
                                                  "message": {"type": "string", "minLength": 2,
-                                                             "maxLength": message_bound}},
+                                                             "maxLength": budget.message}},
                 "required": ["type", "message"], "additionalProperties": False}
-        thought = thought_schema([], [])
+        thought = thought_schema([], [], budget)
     return {"type": "object", "properties": {"thought": thought, "action": body},
             "required": ["thought", "action"], "additionalProperties": False}
 
 
-def result_schema(api: Api, pinned: dict[str, dict[str, Any]] | None = None, *,
-                  arguments: dict[str, Any] | None = None, empty: bool = False) -> dict[str, Any]:
+def result_schema(api: Api, pinned: dict[str, dict[str, Any]] | None = None, *, arguments: dict[str, Any] | None = None,
+                  empty: bool = False, budget: Budget = COMPACT) -> dict[str, Any]:
     """What the tool agent may return for ``api``: every documented field at every depth, lists of at
     least one item (``decodable(result=True)``).
 
     ``pinned`` fields are required with a given schema: a dependent call pins the producer's linked
-    field to the consumer's parameter schema, so the value the next call needs is present and valid.
+    field to the consumer's parameter schema, so the value the next call needs is present and valid
+    (a ``list[].field`` path pins the field of every item of the list).
     A top-level field named like an argument echoes its value (the city asked for is the city
     returned). ``empty``: the call matches nothing, so the top-level lists are empty (planned, and
     recorded in the dialog).
     """
-    schema = decodable(api.returns or GENERIC_RETURNS, string_bound=RESULT_STRING, result=True)
+    schema = decodable(api.returns or GENERIC_RETURNS, budget=budget, result=True)
     props = schema.get("properties")
     if schema.get("type") != "object" or not isinstance(props, dict):
         return schema  # only object results can feed a later call (see plan.Library)
@@ -248,14 +247,22 @@ def result_schema(api: Api, pinned: dict[str, dict[str, Any]] | None = None, *,
     declared = resolved(api.returns).get("properties", {}) if asked and api.returns else {}
     for name, sub in props.items():  # a call asking for 20 items gets room for 20, within the API's own bound
         own = declared.get(name, {}).get("maxItems") if isinstance(declared.get(name), dict) else None
-        if asked > RESULT_ITEMS and sub.get("type") == "array" and "prefixItems" not in sub:
-            sub["maxItems"] = max(sub["maxItems"], min(asked, ASKED_ITEMS, own if isinstance(own, int) else asked))
+        if asked > budget.result_items and sub.get("type") == "array" and "prefixItems" not in sub:
+            limit = min(asked, budget.asked_items, own if isinstance(own, int) else asked)
+            sub["maxItems"] = max(sub["maxItems"], limit)
     if empty:
         for name, sub in props.items():
             if sub.get("type") == "array":
                 props[name] = {"type": "array", "maxItems": 0}
-    for name, sub in (pinned or {}).items():
-        props[name] = decodable(sub)
+    for path, sub in (pinned or {}).items():
+        name, _, field = path.partition(ITEM)
+        items = props.get(name, {}).get("items") if field else None
+        if isinstance(items, dict) and isinstance(items.get("properties"), dict):
+            items["properties"][field] = decodable(sub, budget=budget)  # every item has it; the first is used
+            if field not in items["required"]:
+                items["required"].append(field)
+        else:
+            props[name] = decodable(sub, budget=budget)
         if name not in schema["required"]:
             schema["required"].append(name)
     return schema

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from toolace.apis.links import value_at
 from toolace.dialogs import assistant_agent, tool_agent, user_agent
+from toolace.dialogs.budget import COMPACT, Budget
 from toolace.dialogs.leak import LEAK_WORDS, leaked
 from toolace.dialogs.plan import Plan, Step
 from toolace.dialogs.render import tools_text
@@ -31,6 +33,7 @@ class Settings:
     temperature: float = 0.7
     user_temperature: float = 0.9
     prompt_leak_words: int = LEAK_WORDS  # a text repeating this many instruction words in a row is dropped
+    budget: Budget = COMPACT  # how much each part of a dialog may hold (``budget_for`` the engine's context)
 
 
 def today_text(iso_day: str) -> str:
@@ -73,7 +76,8 @@ class Simulation:
     def __post_init__(self) -> None:
         self.tools_text = tools_text(self.plan.tools)  # the same in every assistant prompt of the dialog
         if self.environment is None:
-            self.environment = tool_agent.SimulatedTools(self.llm, temperature=self.settings.temperature)
+            self.environment = tool_agent.SimulatedTools(self.llm, temperature=self.settings.temperature,
+                                                         budget=self.settings.budget)
 
     def _spent(self, result: ChatResult) -> None:
         self.usage.add(result.usage)
@@ -94,7 +98,7 @@ class Simulation:
                 results = await self._call(step, [0])
                 link = step.calls[1].link
                 produced = results[0][1]
-                await self._call(step, [1], fixed={link.argument: produced[link.field]},
+                await self._call(step, [1], fixed={link.argument: value_at(produced, link.field)},
                                  source=(results[0][0], link.field))
             else:
                 await self._call(step, list(range(len(step.calls))))
@@ -103,7 +107,8 @@ class Simulation:
 
     async def _user(self, step: Step, phase: str = "first") -> None:
         text, result = await user_agent.user_turn(self.llm, self.plan, step, self.messages, phase=phase,
-                                                  temperature=self.settings.user_temperature)
+                                                  temperature=self.settings.user_temperature,
+                                                  budget=self.settings.budget)
         self._spent(result)
         if not text:
             raise Dropped("empty_message", "the user agent wrote an empty message")
@@ -122,7 +127,8 @@ class Simulation:
         try:
             decision = await assistant_agent.decide(
                 self.llm, self.tools_text, self.messages, task, schema, usage=self.usage,
-                consistency=self.settings.consistency, temperature=self.settings.temperature)
+                consistency=self.settings.consistency, temperature=self.settings.temperature,
+                budget=self.settings.budget)
         except assistant_agent.Inconsistent as e:
             raise Dropped("inconsistent", str(e)) from None
         self.resampled += decision.samples > self.settings.consistency
@@ -131,7 +137,7 @@ class Simulation:
         return decision
 
     async def _say(self, action: str, step: Step) -> None:
-        task, schema = assistant_agent.text_step(action, step)
+        task, schema = assistant_agent.text_step(action, step, self.settings.budget)
         text = (await self._decide(task, schema)).message
         if not text:
             raise Dropped("empty_message", f"the assistant wrote an empty {action} message")
@@ -142,7 +148,7 @@ class Simulation:
                     source: tuple[str, str] | None = None) -> list[tuple[str, Any]]:
         """One assistant turn calling ``step.calls[indices]``, then one tool message per call."""
         planned = [step.calls[i] for i in indices]
-        task, schema = assistant_agent.call_step(planned, fixed)
+        task, schema = assistant_agent.call_step(planned, fixed, self.settings.budget)
         for _ in range(2):  # a turn repeating a call is asked once more, then given up
             decision = await self._decide(task, schema)
             if not decision.repeats_a_call():

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from toolace.dialogs.budget import COMPACT, Budget
 from toolace.dialogs.render import call_history, fields_text
 from toolace.dialogs.schemas import error_schema, result_schema
 from toolace.llm.base import LLMClient, Usage
@@ -22,7 +23,6 @@ from toolace.prompts import load_prompt
 from toolace.records import Api
 
 PROMPT = "dialog_tool"
-MAX_TOKENS = 900
 
 
 @dataclass(frozen=True)
@@ -51,26 +51,27 @@ class ToolEnvironment(Protocol):
 
 
 def tool_messages(api: Api, arguments: dict[str, Any], schema: dict[str, Any], history: list[dict[str, Any]],
-                  plan: CallPlan) -> list[dict]:
+                  plan: CallPlan, budget: Budget = COMPACT) -> list[dict]:
     prompt = load_prompt(PROMPT)
     task = (prompt.render("error", code=plan.error) if plan.error else
             prompt.render("empty") if plan.empty else prompt.render("result"))
     documented = api.returns if api.returns and not plan.error else schema  # with the fields' descriptions
     text = prompt.render("prompt", name=api.name, description=api.description, fields=fields_text(documented),
-                         history=call_history(history), arguments=orjson.dumps(arguments).decode(), task=task)
+                         history=call_history(history, budget), arguments=orjson.dumps(arguments).decode(), task=task)
     return [{"role": "user", "content": text}]
 
 
 class SimulatedTools:
     """A ``ToolEnvironment`` played by the LLM: results follow the API's ``returns`` at every depth."""
 
-    def __init__(self, llm: LLMClient, *, temperature: float = 0.7):
-        self.llm, self.temperature = llm, temperature
+    def __init__(self, llm: LLMClient, *, temperature: float = 0.7, budget: Budget = COMPACT):
+        self.llm, self.temperature, self.budget = llm, temperature, budget
 
     async def call(self, api: Api, arguments: dict[str, Any], *, history: list[dict[str, Any]],
                    plan: CallPlan) -> ToolResult:
         schema = (error_schema(plan.error) if plan.error else
-                  result_schema(api, plan.pinned, arguments=arguments, empty=plan.empty))
-        result = await self.llm.chat(tool_messages(api, arguments, schema, history, plan), schema=schema,
-                                     schema_name="tool_result", temperature=self.temperature, max_tokens=MAX_TOKENS)
+                  result_schema(api, plan.pinned, arguments=arguments, empty=plan.empty, budget=self.budget))
+        result = await self.llm.chat(tool_messages(api, arguments, schema, history, plan, self.budget), schema=schema,
+                                     schema_name="tool_result", temperature=self.temperature,
+                                     max_tokens=self.budget.tool_tokens)
         return ToolResult(result.parsed, result.usage)

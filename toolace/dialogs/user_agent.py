@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from toolace.apis.links import path_text
+from toolace.dialogs.budget import COMPACT, Budget
 from toolace.dialogs.plan import Plan, Step
 from toolace.dialogs.render import about, transcript
 from toolace.dialogs.schemas import message_schema
@@ -49,7 +51,7 @@ def task(step: Step, phase: str = "first") -> str:
         producer, consumer = step.calls
         return prompt.render("dependent", first=producer.api.description.strip() or _human(producer.api.name),
                              second=consumer.api.description.strip() or _human(consumer.api.name),
-                             field=_human(consumer.link.field))
+                             field=_human(path_text(consumer.link.field)))
     if step.kind == "clarify":
         api = step.calls[0].api
         return prompt.render("clarify", missing=_human(step.missing), missing_about=about(api, step.missing),
@@ -62,18 +64,19 @@ def task(step: Step, phase: str = "first") -> str:
     return prompt.render("request", apis="\n".join(capability(a) for a in apis))
 
 
-def user_messages(plan: Plan, step: Step, messages: list[dict[str, Any]], phase: str) -> list[dict[str, str]]:
+def user_messages(plan: Plan, step: Step, messages: list[dict[str, Any]], phase: str,
+                  budget: Budget = COMPACT) -> list[dict[str, str]]:
     prompt = load_prompt(PROMPT)
     styles = prompt.lines("styles")
     text = prompt.render("prompt", style=styles[plan.persona % len(styles)],
-                         wording=prompt.render(f"wording_{plan.level}"), transcript=transcript(messages),
+                         wording=prompt.render(f"wording_{plan.level}"), transcript=transcript(messages, budget),
                          task=task(step, phase))
     return [{"role": "user", "content": text}]
 
 
 async def user_turn(llm: LLMClient, plan: Plan, step: Step, messages: list[dict[str, Any]], *, phase: str = "first",
-                    temperature: float = 0.9) -> tuple[str, ChatResult]:
+                    temperature: float = 0.9, budget: Budget = COMPACT) -> tuple[str, ChatResult]:
     """The next user message of ``step``."""
-    result = await llm.chat(user_messages(plan, step, messages, phase), schema=SCHEMA, schema_name="user_turn",
+    result = await llm.chat(user_messages(plan, step, messages, phase, budget), schema=SCHEMA, schema_name="user_turn",
                             temperature=temperature, max_tokens=MAX_TOKENS)
     return result.parsed["message"].strip(), result

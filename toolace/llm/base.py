@@ -103,6 +103,7 @@ class LLMClient(Protocol):
     model: str
     usage: Usage
     supports_prompt_logprobs: bool  # ``prompt_logprobs`` works (vLLM's extension; the learner-loss measure)
+    context_window: int | None  # tokens of prompt and reply the model takes, when the endpoint says
 
     async def chat(
         self,
@@ -210,6 +211,7 @@ class BaseLLM:
     model: str
     max_attempts: int = 3
     supports_prompt_logprobs: bool = False
+    context_window: int | None = None
 
     def __init__(self) -> None:
         self.usage = Usage()

@@ -48,9 +48,11 @@ class ScriptedLLM(BaseLLM):
     supports_prompt_logprobs = True
 
     def __init__(self, replies: list[Any] | None = None, *, responder: Responder | None = None,
-                 model: str = "scripted", record: bool = True, delay: float = 0.0):
+                 model: str = "scripted", record: bool = True, delay: float = 0.0,
+                 context_window: int | None = None):
         super().__init__()
         self.model = model
+        self.context_window = context_window
         self.queue: deque[Any] = deque(replies or [])
         self.responder = responder
         self.requests: list[Request] = []

@@ -109,6 +109,7 @@ class OpenAIClient(BaseLLM):
     decoding), ``json_object`` (``response_format`` json_object plus the schema in the prompt) or ``prompt``
     (the schema in the prompt only); the reply is validated here either way and re-asked on failure.
     ``extra_body`` is merged into every request (``EngineConfig`` keeps it off the fields toolace sets).
+    ``context_window``: the model's context in tokens when known (vLLM's ``max_model_len``).
     """
 
     supports_prompt_logprobs = True
@@ -128,8 +129,10 @@ class OpenAIClient(BaseLLM):
         backoff_max: float = 8.0,
         extra_body: dict[str, Any] | None = None,
         send_seed: bool = False,
+        context_window: int | None = None,
     ):
         super().__init__()
+        self.context_window = context_window
         urls = [base_urls] if isinstance(base_urls, str) else list(base_urls)
         if not urls:
             raise ValueError("at least one base URL is needed")

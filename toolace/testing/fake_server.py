@@ -83,8 +83,9 @@ class FakeOpenAIServer:
     """``with FakeOpenAIServer() as server: server.base_url ...``; script with ``server.enqueue``."""
 
     def __init__(self, responder: Callable[[dict], Action] | None = None, model: str = "fake-model",
-                 api_key: str | None = None, port: int = 0):
+                 api_key: str | None = None, port: int = 0, max_model_len: int | None = None):
         self.model = model
+        self.max_model_len = max_model_len  # reported in /models as vLLM reports it
         self.api_key = api_key
         self.headers: list[dict[str, str]] = []  # of every request but /health, names in lower case
         self.actions: deque[Action] = deque()
@@ -123,7 +124,10 @@ class FakeOpenAIServer:
                 elif self._refused():
                     return
                 elif self.path.endswith("/models"):
-                    self._send(200, json.dumps({"object": "list", "data": [{"id": server.model}]}).encode())
+                    card = {"id": server.model}
+                    if server.max_model_len:
+                        card["max_model_len"] = server.max_model_len
+                    self._send(200, json.dumps({"object": "list", "data": [card]}).encode())
                 else:
                     self._send(404, b"{}")
 
