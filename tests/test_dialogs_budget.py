@@ -35,7 +35,7 @@ def test_a_roomy_result_has_room_for_a_whole_schedule():
                parameters={"type": "object", "properties": {"term_months": {"type": "integer"}}},
                returns={"type": "object", "properties": {"schedule": {"type": "array", "items": {
                    "type": "object", "properties": {"due_date": {"type": "string"}, "amount": {"type": "number"}}}}}})
-    assert result_schema(loan, budget=COMPACT)["properties"]["schedule"]["maxItems"] == COMPACT.result_items == 10
+    assert result_schema(loan, budget=COMPACT)["properties"]["schedule"]["maxItems"] == COMPACT.result_items == 8
     assert result_schema(loan, budget=ROOMY)["properties"]["schedule"]["maxItems"] == ROOMY.result_items >= 36
 
 

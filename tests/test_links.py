@@ -77,3 +77,14 @@ def test_a_search_links_through_the_ids_of_the_items_it_finds():
     # an item field repeating the search's own input is no more a find than a top-level echo
     search["parameters"]["properties"]["fact_check_id"] = {"type": "string"}
     assert find_links([search, details]) == [] and handles(search) == []
+
+
+def test_a_field_of_a_record_parameter_echoed_in_the_result_is_not_found_either():
+    """Review round 8: a family job chained on deal_id, which the booking API took inside its
+    deliveries list and echoed in each booking, instead of the booking_id it made."""
+    book = api("book_deliveries", {"store_id": "string"}, {"count": "integer"})
+    book["parameters"]["properties"]["deliveries"] = {"type": "array", "items": {"type": "object", "properties": {
+        "deal_id": {"type": "string"}, "address": {"type": "string"}}}}
+    book["returns"]["properties"]["bookings"] = {"type": "array", "items": {"type": "object", "properties": {
+        "booking_id": {"type": "string"}, "deal_id": {"type": "string"}}}}
+    assert handles(book) == [("bookings[].booking_id", "string")]

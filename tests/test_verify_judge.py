@@ -42,7 +42,9 @@ async def test_grounded_values_save_the_hallucination_call():
     sent = llm.requests[0]
     assert sent.temperature == 0.0 and sent.schema["properties"]["reason"]["maxLength"] == 200
     prompt = sent.messages[0]["content"]
-    assert '[assistant calls] get_weather {"city":"Paris"}' in prompt and "[user] What is the weather in Paris?" in prompt
+    assert "[user] What is the weather in Paris?" in prompt
+    # the call's id ties its result to it (round 8: judges matched parallel results to calls by order)
+    assert '[assistant calls] get_weather call_0 {"city":"Paris"}\n[result of get_weather call_0] {"temp_c":21}' in prompt
     assert result.usage.requests == 3
 
 

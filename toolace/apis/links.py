@@ -54,9 +54,16 @@ def result_fields(api: dict[str, Any]) -> dict[str, Any]:
 
 
 def inputs(api: dict[str, Any]) -> set[str]:
-    """The normalised names of an API's parameters."""
+    """The normalised names of an API's parameters and of the fields of its record and list-of-records
+    parameters (a booking API taking ``deliveries[].deal_id`` has not found a deal id either)."""
     props = (api.get("parameters") or {}).get("properties") or {}
-    return {norm(name) for name in props}
+    names = set()
+    for name, schema in props.items():
+        names.add(norm(name))
+        inner = schema.get("items") if isinstance(schema, dict) and schema.get("type") == "array" else schema
+        fields = inner.get("properties") if isinstance(inner, dict) else None
+        names |= {norm(field) for field in (fields if isinstance(fields, dict) else {})}
+    return names
 
 
 def found_fields(api: dict[str, Any]) -> dict[str, Any]:

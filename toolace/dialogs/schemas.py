@@ -27,6 +27,7 @@ ERROR_CODES = ["NOT_FOUND", "RATE_LIMITED", "TIMEOUT", "PERMISSION_DENIED", "UNA
 TRANSIENT_CODES = ["RATE_LIMITED", "TIMEOUT", "UNAVAILABLE"]  # a retry may succeed
 SEARCH_VERBS = {"search", "find", "list", "lookup", "query", "browse", "filter", "discover", "locate", "scan",
                 "explore", "recommend", "suggest"}
+_MAY_BE_EMPTY = re.compile(r"\b(empty|if any|or none|zero or more)\b", re.I)
 # A parameter asking for a number of items (limit, top_n, max_results, page_size, count, ...).
 _ITEM_COUNT = re.compile(r"(^|_)(limit|count|top|top_n|max_results|max_items|page_size|num|number_of)(_|$)")
 # A result for an API whose definition has no ``returns`` (imported APIs often lack one).
@@ -105,7 +106,7 @@ def decodable(schema: Any, *, budget: Budget = COMPACT, depth: int = 0, result: 
         out = {"type": "array", "items": decodable(items if isinstance(items, dict) else {"type": "string"},
                                                    budget=budget, depth=depth + 1, result=result)}
         low = schema.get("minItems") if isinstance(schema.get("minItems"), int) else 0
-        low = max(low, 1) if result else low
+        low = max(low, 1) if result and not may_be_empty(schema) else low
         bound = budget.result_items if result else budget.arg_items
         high = schema.get("maxItems") if isinstance(schema.get("maxItems"), int) else bound
         out["maxItems"] = max(min(high, bound), low, 1)
@@ -130,6 +131,12 @@ def _object(schema: dict, budget: Budget, depth: int, result: bool) -> dict[str,
     listed = schema.get("required") if isinstance(schema.get("required"), list) else list(props) if result else []
     required = [name for name in listed if name in props]
     return {"type": "object", "properties": props, "required": required, "additionalProperties": False}
+
+
+def may_be_empty(schema: dict[str, Any]) -> bool:
+    """Whether a result list says it can be empty ("empty when none failed", "warnings, if any"): such a
+    list may hold no item; every other list holds at least one (a hollow result is never forced)."""
+    return bool(_MAY_BE_EMPTY.search(str(schema.get("description", ""))))
 
 
 def open_object(string_bound: int, at_least: int = 0) -> dict[str, Any]:

@@ -45,7 +45,7 @@ TOOL_RESPONSE = SubJudge("bad_tool_response", "judge_tool_response", "bad_result
 REPETITION = SubJudge("repetitive", "judge_repetition", "repetitive")
 SUB_JUDGES = (HALLUCINATION, CONSISTENCY, TOOL_RESPONSE, REPETITION)
 MAX_CHARS = 10000  # of the conversation in a judge prompt (about 2,500 tokens)
-SPEC_CHARS = 3000  # of one called function's definition (a result is checked against its whole returns schema)
+SPEC_CHARS = 6000  # of one called function's definition (a result is checked against its whole returns schema)
 
 MODEL_CHECKS = {
     "hallucinated_value": "an argument value appears neither in the conversation nor in the system prompt",
@@ -166,12 +166,13 @@ def _render(dialog: Dialog, per_message: int) -> str:
             lines.append(f"[system] {_cut(message.content, per_message)}")
         elif isinstance(message, ToolMessage):
             content = message.content if isinstance(message.content, str) else orjson.dumps(message.content).decode()
-            lines.append(f"[result of {message.name}] {_cut(content, per_message)}")
+            lines.append(f"[result of {message.name} {message.tool_call_id}] {_cut(content, per_message)}")
         elif isinstance(message, AssistantMessage):
             if message.content and message.content.strip():
                 lines.append(f"[assistant] {_cut(message.content, per_message)}")
             for call in message.tool_calls:
-                lines.append(f"[assistant calls] {call.name} {_cut(orjson.dumps(call.arguments).decode(), per_message)}")
+                arguments = _cut(orjson.dumps(call.arguments).decode(), per_message)
+                lines.append(f"[assistant calls] {call.name} {call.id} {arguments}")  # the id ties its result
         else:
             lines.append(f"[{message.role}] {_cut(message.content, per_message)}")
     return "\n".join(lines)
