@@ -11,6 +11,7 @@ from toolace.config import EngineConfig
 from toolace.dialogs.budget import COMPACT, ROOMY, budget_for
 from toolace.dialogs.schemas import result_schema
 from toolace.engine import open_llm
+from toolace.llm.openai_client import OpenAIClient
 from toolace.records import Api
 from toolace.testing.fake_server import FakeOpenAIServer
 
@@ -23,11 +24,14 @@ def test_auto_is_compact_below_a_long_context_and_roomy_from_there_or_when_unkno
         budget_for("huge", None)
 
 
-def test_the_client_knows_the_context_window_a_vllm_server_reports():
+async def test_the_client_asks_the_server_for_its_context_window_once():
     for reported in (4096, None):
         with FakeOpenAIServer(max_model_len=reported) as server:
             with open_llm(EngineConfig(base_url=server.base_url, model="fake-model")) as llm:
-                assert llm.context_window == reported
+                assert await llm.context() == reported and await llm.context() == reported
+            assert len(server.headers) == 1  # one /models request, whatever the answer
+    assert await OpenAIClient("http://127.0.0.1:9/v1", "m", context_window=4096).context() == 4096  # no request
+    assert await OpenAIClient("http://127.0.0.1:9/v1", "m", timeout=2, transport_attempts=1).context() is None
 
 
 def test_a_roomy_result_has_room_for_a_whole_schedule():

@@ -229,6 +229,11 @@ def test_a_result_list_that_says_it_may_be_empty_may_be_empty():
                          "items": {"type": "string"}},
         "warnings": {"type": "array", "description": "Warnings, if any.", "items": {"type": "string"}},
         "tables": {"type": "array", "description": "Tables written.", "items": {"type": "string"}}}}
+    returns["properties"]["skipped_signers"] = {"type": "array", "description": "Already signed or declined.",
+                                                "items": {"type": "string"}}
+    returns["properties"]["abuse_reports"] = {"type": "array", "description": "Recent reports.", "items": {
+        "type": "object", "properties": {"category": {"type": "string"}}}}
     props = result_schema(Api(name="get_run", description="A CI run.", returns=returns))["properties"]
     assert "minItems" not in props["failing_jobs"] and "minItems" not in props["warnings"]
+    assert "minItems" not in props["skipped_signers"] and "minItems" not in props["abuse_reports"]
     assert props["tables"]["minItems"] == 1

@@ -272,10 +272,9 @@ def open_llm(config: EngineConfig, on_started=None, on_wait=None) -> Iterator:
         if engine is not None and on_started:
             on_started(engine)
         embedded_cpu = engine is not None and engine.spec.device == "cpu"
-        context = engine.spec.max_model_len if engine is not None else served_context(urls[0], model, config.key())
         yield OpenAIClient(urls, model, api_key=config.key(), timeout=config.resolved_timeout(embedded_cpu),
                            max_in_flight=config.resolved_in_flight(embedded_cpu), structured=config.structured,
-                           extra_body=config.extra_body, context_window=context)
+                           extra_body=config.extra_body, context_window=engine.spec.max_model_len if engine else None)
 
 
 def _served_model(base_url: str, api_key: str | None = None) -> str:
@@ -293,22 +292,6 @@ def _served_model(base_url: str, api_key: str | None = None) -> str:
     except (httpx.HTTPError, ValueError, KeyError, IndexError) as e:
         raise EngineError(f"cannot list models at {base_url} ({type(e).__name__}); "
                           "is the server running? pass --model to skip this check") from None
-
-
-def served_context(base_url: str, model: str, api_key: str | None = None) -> int | None:
-    """The context window (tokens) a server reports for ``model`` (vLLM's ``max_model_len`` in
-    ``/models``), or None when it does not say or cannot be asked (OpenAI's API does not say)."""
-    from toolace.llm.openai_client import resolve_api_key
-
-    key, _ = resolve_api_key(api_key)
-    try:
-        response = httpx.get(f"{base_url.rstrip('/')}/models", timeout=10.0,
-                             headers={"Authorization": f"Bearer {key}"})
-        served = response.json()["data"]
-    except (httpx.HTTPError, ValueError, KeyError, TypeError):
-        return None
-    sizes = [m.get("max_model_len") for m in served if isinstance(m, dict) and m.get("id") == model]
-    return sizes[0] if sizes and isinstance(sizes[0], int) else None
 
 
 __all__ = ["BUNDLED_NAME", "EMBEDDED_MODEL_NAME", "Engine", "EngineSpec", "cpu_dtype", "endpoint", "free_port",

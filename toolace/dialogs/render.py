@@ -15,7 +15,7 @@ from toolace.dialogs.budget import COMPACT, Budget
 from toolace.records import Api
 from toolace.schema_reading import resolved
 
-DESCRIPTION_CHARS = 250  # a synthesised API's description is never cut (its spec allows 250)
+DESCRIPTION_CHARS = 250  # a synthesised API's description is never cut (its spec allows 200)
 PARAM_CHARS = 160  # nor a parameter's or a field's (150)
 
 

