@@ -104,7 +104,17 @@ async def test_parallel_calls_share_one_assistant_turn(tmp_path):
 
 
 async def test_dependent_call_takes_a_value_from_the_earlier_result(tmp_path):
-    dialogs, _, _ = await generate(tmp_path, {"dependent": 1.0})
+    dialogs, _, llm = await generate(tmp_path, {"dependent": 1.0})
+    # The user is told the values both steps need, never the one the first step finds (review round 9:
+    # without them the user had to invent every value).
+    user = load_prompt("dialog_user")
+    asked = [user.values(user.values(r.messages[0]["content"])["task"], "dependent")
+             for r in llm.requests if r.schema_name == "user_turn"]
+    assert asked
+    for values in asked:
+        needs = values["apis"].splitlines()
+        assert len(needs) == 2 and all(line.startswith("- ") for line in needs)
+        assert values["field"] not in needs[1].partition("; give: ")[2], values
     for d in dialogs:
         assert roles(d) == ["user", "call", "tool", "call", "tool", "assistant"]
         first, second = d.calls()

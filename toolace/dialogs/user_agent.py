@@ -49,9 +49,11 @@ def task(step: Step, phase: str = "first") -> str:
         return prompt.render("parallel", n=len(step.calls), apis=lines)
     if step.kind == "dependent":
         producer, consumer = step.calls
+        # the values each step needs (round 9: without them the user had to invent every value)
+        needs = [capability(producer.api), capability(consumer.api, skip=consumer.link.argument)]
         return prompt.render("dependent", first=producer.api.description.strip() or _human(producer.api.name),
                              second=consumer.api.description.strip() or _human(consumer.api.name),
-                             field=_human(path_text(consumer.link.field)))
+                             field=_human(path_text(consumer.link.field)), apis="\n".join(needs))
     if step.kind == "clarify":
         api = step.calls[0].api
         return prompt.render("clarify", missing=_human(step.missing), missing_about=about(api, step.missing),
