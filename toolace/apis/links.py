@@ -57,13 +57,7 @@ def inputs(api: dict[str, Any]) -> set[str]:
     """The normalised names of an API's parameters and of the fields of its record and list-of-records
     parameters (a booking API taking ``deliveries[].deal_id`` has not found a deal id either)."""
     props = (api.get("parameters") or {}).get("properties") or {}
-    names = set()
-    for name, schema in props.items():
-        names.add(norm(name))
-        inner = schema.get("items") if isinstance(schema, dict) and schema.get("type") == "array" else schema
-        fields = inner.get("properties") if isinstance(inner, dict) else None
-        names |= {norm(field) for field in (fields if isinstance(fields, dict) else {})}
-    return names
+    return {norm(n) for name, schema in props.items() for n in (name, *record_fields(schema, lists_only=False))}
 
 
 def found_fields(api: dict[str, Any]) -> dict[str, Any]:
@@ -76,12 +70,21 @@ def found_fields(api: dict[str, Any]) -> dict[str, Any]:
     for name, schema in result_fields(api).items():
         if norm(name) not in own:
             found[name] = schema
-        items = schema.get("items") if isinstance(schema, dict) and schema.get("type") == "array" else None
-        inner = items.get("properties") if isinstance(items, dict) else None
-        for field, sub in (inner if isinstance(inner, dict) else {}).items():
+        for field, sub in record_fields(schema, lists_only=True).items():
             if norm(field) not in own:
                 found[f"{name}{ITEM}{field}"] = sub
     return found
+
+
+def record_fields(schema: Any, *, lists_only: bool) -> dict[str, Any]:
+    """The fields of the records a list schema holds, and of a record schema itself unless
+    ``lists_only``; {} for anything else."""
+    if isinstance(schema, dict) and schema.get("type") == "array":
+        schema = schema.get("items")
+    elif lists_only:
+        return {}
+    fields = schema.get("properties") if isinstance(schema, dict) else None
+    return fields if isinstance(fields, dict) else {}
 
 
 def leaf(path: str) -> str:

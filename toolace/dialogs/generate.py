@@ -187,7 +187,7 @@ async def gen_dialogs(llm: LLMClient, apis: list[Api], *, out: Path, seed: int =
     for kind in missing:
         log.warning("the API library cannot make %s dialogs (%s); the mix is spread over the other kinds",
                     kind, _CANNOT[kind])
-    budget = budget_for(config.budget, await llm.context())
+    budget = budget_for(config.budget, await llm.context() if config.budget == "auto" else None)
     settings = Settings(consistency=consistency, tool_error_rate=tool_error_rate, empty_result_rate=empty_result_rate,
                         budget=budget)
     out = Path(out)

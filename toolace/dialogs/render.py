@@ -57,7 +57,7 @@ def _parameter_lines(schema: dict[str, Any], indent: str) -> list[str]:
         sub = sub if isinstance(sub, dict) else {}
         about = _clip(sub.get("description", ""), PARAM_CHARS)
         need = ", required" if name in required else ""
-        inner = _record(sub.get("items")) if sub.get("type") == "array" else _record(sub)
+        inner = _record(sub)
         kind = (("array of records, each with the fields below" if sub.get("type") == "array"
                  else "record with the fields below") if inner else _type_text(sub) + _constraints(sub))
         lines.append(f"{indent}{name} ({kind}{need}){': ' + about if about else ''}")
@@ -83,7 +83,10 @@ def _constraints(schema: dict[str, Any]) -> str:
 
 
 def _record(schema: Any) -> dict[str, Any] | None:
-    """``schema`` when it is an object with declared fields, else None."""
+    """The record ``schema`` holds: itself when it is an object with declared fields, its items when it
+    is a list of such objects, else None."""
+    if isinstance(schema, dict) and schema.get("type") == "array":
+        schema = schema.get("items")
     ok = isinstance(schema, dict) and isinstance(schema.get("properties"), dict) and schema["properties"]
     return schema if ok else None
 
@@ -104,12 +107,11 @@ def fields_text(schema: dict[str, Any], indent: str = "") -> str:
         about = _clip(sub.get("description", ""), PARAM_CHARS) if isinstance(sub, dict) else ""
         if isinstance(required, list) and name not in required:
             about = f"optional, only when it applies; {about}" if about else "optional, only when it applies"
-        inner = sub.get("items") if isinstance(sub, dict) and sub.get("type") == "array" else sub
-        nested = isinstance(inner, dict) and isinstance(inner.get("properties"), dict) and inner["properties"]
-        kind = ("list of records" if inner is not sub else "record") if nested else _type_text(sub)
+        inner, listed = _record(sub), isinstance(sub, dict) and sub.get("type") == "array"
+        kind = ("list of records" if listed else "record") if inner else _type_text(sub)
         lines.append(f"{indent}- {name} ({kind}){': ' + about if about else ''}"
-                     + (", each with:" if nested and inner is not sub else ", with:" if nested else ""))
-        if nested:
+                     + (", each with:" if inner and listed else ", with:" if inner else ""))
+        if inner:
             lines.append(fields_text(inner, indent + "    "))
     return "\n".join(lines)
 

@@ -108,7 +108,7 @@ def decodable(schema: Any, *, budget: Budget = COMPACT, depth: int = 0, result: 
         out = {"type": "array", "items": decodable(items if isinstance(items, dict) else {"type": "string"},
                                                    budget=budget, depth=depth + 1, result=result)}
         low = schema.get("minItems") if isinstance(schema.get("minItems"), int) else 0
-        low = max(low, 1) if result and not may_be_empty(schema) else low
+        low = max(low, 1) if result else low
         bound = budget.result_items if result else budget.arg_items
         high = schema.get("maxItems") if isinstance(schema.get("maxItems"), int) else bound
         out["maxItems"] = max(min(high, bound), low, 1)
@@ -130,21 +130,23 @@ def _object(schema: dict, budget: Budget, depth: int, result: bool) -> dict[str,
         return open_object(budget.result_string if result else budget.arg_string, at_least=1 if result else 0)
     props = {name: decodable(sub, budget=budget, depth=depth + 1, result=result)
              for name, sub in properties.items()}
-    for name, sub in properties.items():  # a list of exceptions (skipped, failing, warnings) may be empty
-        if result and _EXCEPTIONS.search(name) and isinstance(sub, dict) and not isinstance(sub.get("minItems"), int):
+    for name, sub in properties.items():
+        if result and may_be_empty(name, sub):
             props[name].pop("minItems", None)
     listed = schema.get("required") if isinstance(schema.get("required"), list) else list(props) if result else []
     required = [name for name in listed if name in props]
     return {"type": "object", "properties": props, "required": required, "additionalProperties": False}
 
 
-def may_be_empty(schema: dict[str, Any]) -> bool:
+def may_be_empty(name: str, schema: Any) -> bool:
     """Whether a result list says it can be empty ("empty when none failed", "warnings, if any"): such a
     list, and a list named for exceptions (``skipped_signers``, ``failing_jobs``, ``abuse_reports``,
     ``warnings``), may hold no item; every other list holds at least one (a hollow result is never
     forced). Strong-model reviews 6, 8 and 9: a clean IP, a passing run and a reminder to every unsigned
     signer had to be given an invented report, failure or signer."""
-    return bool(_MAY_BE_EMPTY.search(str(schema.get("description", ""))))
+    if not isinstance(schema, dict) or isinstance(schema.get("minItems"), int):  # the API's own bound stands
+        return False
+    return bool(_EXCEPTIONS.search(name) or _MAY_BE_EMPTY.search(str(schema.get("description", ""))))
 
 
 def open_object(string_bound: int, at_least: int = 0) -> dict[str, Any]:
@@ -259,12 +261,13 @@ def result_schema(api: Api, pinned: dict[str, dict[str, Any]] | None = None, *, 
         if name in props and _echoes(props[name], value):
             props[name] = {"const": value}
     asked = asked_items(arguments or {})
-    declared = resolved(api.returns).get("properties", {}) if asked and api.returns else {}
-    for name, sub in props.items():  # a call asking for 20 items gets room for 20, within the API's own bound
-        own = declared.get(name, {}).get("maxItems") if isinstance(declared.get(name), dict) else None
-        if asked > budget.result_items and sub.get("type") == "array" and "prefixItems" not in sub:
-            limit = min(asked, budget.asked_items, own if isinstance(own, int) else asked)
-            sub["maxItems"] = max(sub["maxItems"], limit)
+    if asked > budget.result_items:  # a call asking for 20 items gets room for 20, within the API's own bound
+        declared = resolved(api.returns).get("properties", {}) if api.returns else {}
+        for name, sub in props.items():
+            own = declared[name].get("maxItems") if isinstance(declared.get(name), dict) else None
+            if sub.get("type") == "array" and "prefixItems" not in sub:
+                limit = min(asked, budget.asked_items, own if isinstance(own, int) else asked)
+                sub["maxItems"] = max(sub["maxItems"], limit)
     if empty:
         for name, sub in props.items():
             if sub.get("type") == "array":

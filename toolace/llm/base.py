@@ -103,7 +103,6 @@ class LLMClient(Protocol):
     model: str
     usage: Usage
     supports_prompt_logprobs: bool  # ``prompt_logprobs`` works (vLLM's extension; the learner-loss measure)
-    context_window: int | None  # tokens of prompt and reply the model takes, when the endpoint says
 
     async def chat(
         self,
