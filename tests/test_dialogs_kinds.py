@@ -96,11 +96,21 @@ async def test_single(tmp_path):
 
 
 async def test_parallel_calls_share_one_assistant_turn(tmp_path):
-    dialogs, _, _ = await generate(tmp_path, {"parallel": 1.0})
+    dialogs, _, llm = await generate(tmp_path, {"parallel": 1.0})
     for d in dialogs:
         n = len(d.calls())
         assert n in (2, 3) and roles(d) == ["user", "call"] + ["tool"] * n + ["assistant"]
         check_calls_answered(d)
+    # Each parallel call's result is written seeing the results of the calls before it in the turn
+    # (review round 10: two calls on "my current device" came back from two different devices).
+    tool = load_prompt("dialog_tool")
+    histories = [tool.values(r.messages[0]["content"])["history"] for r in llm.requests
+                 if r.schema_name == "tool_result"]
+    assert any("Result of " in h for h in histories)
+    for history in histories:
+        shown = [line for line in history.splitlines() if line.startswith("Result of ")]
+        calls = next((line for line in history.splitlines() if line.startswith("Assistant calls: ")), "")
+        assert len(shown) < calls.count("[call_")  # the earlier siblings' results, never its own
 
 
 async def test_dependent_call_takes_a_value_from_the_earlier_result(tmp_path):

@@ -176,3 +176,10 @@ def test_judge_prompts_name_exactly_their_verdict_fields(judge):
 def test_tree_prompts_name_exactly_their_reply_fields():
     assert mentioned(load_prompt("tree_expand").text) == keys(_children_schema(4))
     assert mentioned(load_prompt("tree_from_docs").text) == keys(DOCS_SCHEMA)
+
+
+def test_the_error_prompt_states_the_message_cap():
+    """Review round 10: an unstated 160-character cap refused a realistic error message."""
+    from toolace.dialogs.schemas import error_schema
+    cap = error_schema("TIMEOUT")["properties"]["error"]["properties"]["message"]["maxLength"]
+    assert f"at most {cap} characters" in load_prompt("dialog_tool").render("error", code="TIMEOUT")

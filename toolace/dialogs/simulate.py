@@ -6,7 +6,6 @@ results), so ``--workers`` dialogs in flight keep about that many requests on th
 
 from __future__ import annotations
 
-import asyncio
 import random
 import re
 from dataclasses import dataclass, field
@@ -165,13 +164,13 @@ class Simulation:
             self.dependencies += [{"call": c["id"], "argument": a, "from_call": source[0], "field": source[1]}
                                   for c in calls for a in fixed]
         producer = step.kind == "dependent" and indices == [0]
-        if len(calls) == 1:
-            results = [await self._execute(calls[0], planned[0], producer, step)]
-        else:
-            results = await asyncio.gather(*(self._execute(c, p, producer, step) for c, p in zip(calls, planned)))
-        for call, result in zip(calls, results):
+        results = []
+        for call, plan in zip(calls, planned):  # one after another: each result sees its siblings' (review
+            # round 10: two parallel calls on "my current device" came back from two different devices)
+            result = await self._execute(call, plan, producer, step)
             self.messages.append({"role": "tool", "tool_call_id": call["id"], "name": call["name"], "content": result})
-        return [(c["id"], r) for c, r in zip(calls, results)]
+            results.append((call["id"], result))
+        return results
 
     async def _execute(self, call: dict[str, Any], planned, producer: bool, step: Step) -> Any:
         # A producer never fails nor comes back empty: the dependent call after it needs its value.
